@@ -1,1 +1,18 @@
-pub fn x(){}
+//! jwt-guard: an Envoy proxy-wasm HTTP filter that admits only requests carrying a valid
+//! JWT access token. The pure core (everything but `host`) has no proxy-wasm import and
+//! is unit-tested natively; `host` is the thin layer Envoy calls.
+
+pub mod alg;
+pub mod authz;
+pub mod b64;
+pub mod cache;
+pub mod config;
+pub mod json;
+pub mod jwks;
+pub mod policy;
+pub mod reject;
+pub mod token;
+pub mod verify;
+
+#[cfg(test)]
+mod testkeys;

@@ -1,0 +1,159 @@
+//! A bounded per-worker cache of verified tokens, keyed by the SHA-256 of the token (the
+//! token itself is never stored). An entry holds what a later request needs to re-apply
+//! the time and scope checks without parsing or verifying again.
+
+use std::collections::{HashMap, VecDeque};
+
+/// What was learnt from verifying a token once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Index of the provider whose keys verified it.
+    pub provider: usize,
+    /// The `kid` of the key that verified it.
+    pub kid: Option<String>,
+    /// Its validity window.
+    pub window: crate::verify::Window,
+    /// Scopes and permissions it grants.
+    pub granted: Vec<String>,
+    /// Headers to add for the upstream.
+    pub headers: Vec<(String, String)>,
+}
+
+/// The cache key of a token.
+pub type Digest = [u8; 32];
+
+/// Digest of a token, for cache look-ups.
+pub fn digest(token: &str) -> Digest {
+    hmac_sha256::Hash::hash(token.as_bytes())
+}
+
+/// Bounded map from token digest to [`Verified`], evicting expired entries first and
+/// then the oldest.
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    capacity: usize,
+    entries: HashMap<Digest, Verified>,
+    order: VecDeque<Digest>,
+}
+
+impl TokenCache {
+    /// A cache holding at most `capacity` entries (0 disables it).
+    pub fn new(capacity: usize) -> Self {
+        TokenCache {
+            capacity,
+            entries: HashMap::with_capacity(capacity.min(1024)),
+            order: VecDeque::with_capacity(capacity.min(1024)),
+        }
+    }
+
+    /// The entry for `digest`, if any.
+    pub fn get(&self, digest: &Digest) -> Option<&Verified> {
+        self.entries.get(digest)
+    }
+
+    /// Stores an entry, making room if the cache is full.
+    pub fn insert(&mut self, digest: Digest, verified: Verified, now: u64, skew: u64) {
+        if self.capacity == 0 {
+            return;
+        }
+        if self.entries.len() >= self.capacity && !self.entries.contains_key(&digest) {
+            self.evict(now, skew);
+        }
+        if self.entries.insert(digest, verified).is_none() {
+            self.order.push_back(digest);
+        }
+    }
+
+    fn evict(&mut self, now: u64, skew: u64) {
+        let before = self.entries.len();
+        self.entries
+            .retain(|_, v| v.window.exp.saturating_add(skew) >= now);
+        if self.entries.len() < before {
+            let entries = &self.entries;
+            self.order.retain(|d| entries.contains_key(d));
+            return;
+        }
+        while self.entries.len() >= self.capacity {
+            match self.order.pop_front() {
+                Some(oldest) => {
+                    self.entries.remove(&oldest);
+                }
+                None => break,
+            }
+        }
+    }
+
+    /// Drops entries of `provider` verified by a key no longer in `still_there`.
+    pub fn retain_keys(&mut self, provider: usize, still_there: impl Fn(Option<&str>) -> bool) {
+        self.entries
+            .retain(|_, v| v.provider != provider || still_there(v.kid.as_deref()));
+        let entries = &self.entries;
+        self.order.retain(|d| entries.contains_key(d));
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::Window;
+
+    fn entry(provider: usize, kid: &str, exp: u64) -> Verified {
+        Verified {
+            provider,
+            kid: Some(kid.into()),
+            window: Window { exp, not_before: 0 },
+            granted: vec![],
+            headers: vec![],
+        }
+    }
+
+    #[test]
+    fn stores_by_digest_and_bounds_size() {
+        let mut c = TokenCache::new(2);
+        c.insert(digest("a"), entry(0, "k", 100), 0, 0);
+        c.insert(digest("b"), entry(0, "k", 100), 0, 0);
+        c.insert(digest("c"), entry(0, "k", 100), 0, 0);
+        assert_eq!(c.len(), 2);
+        assert!(c.get(&digest("a")).is_none(), "oldest evicted");
+        assert!(c.get(&digest("c")).is_some());
+    }
+
+    #[test]
+    fn evicts_expired_entries_first() {
+        let mut c = TokenCache::new(2);
+        c.insert(digest("old"), entry(0, "k", 10), 0, 0);
+        c.insert(digest("live"), entry(0, "k", 1000), 0, 0);
+        c.insert(digest("new"), entry(0, "k", 1000), 500, 0);
+        assert!(c.get(&digest("live")).is_some());
+        assert!(c.get(&digest("old")).is_none());
+    }
+
+    #[test]
+    fn drops_entries_of_removed_keys() {
+        let mut c = TokenCache::new(10);
+        c.insert(digest("a"), entry(0, "gone", 100), 0, 0);
+        c.insert(digest("b"), entry(0, "kept", 100), 0, 0);
+        c.insert(digest("c"), entry(1, "gone", 100), 0, 0);
+        c.retain_keys(0, |kid| kid == Some("kept"));
+        assert!(c.get(&digest("a")).is_none());
+        assert!(c.get(&digest("b")).is_some());
+        assert!(c.get(&digest("c")).is_some(), "other provider untouched");
+    }
+
+    #[test]
+    fn zero_capacity_disables() {
+        let mut c = TokenCache::new(0);
+        c.insert(digest("a"), entry(0, "k", 100), 0, 0);
+        assert!(c.is_empty());
+    }
+}
