@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from support.envoy import Envoy
+from support.guard import Guard, guard_config
 from support.jwks_server import JwksServer
 from support.keys import SigningKey, ec_key, ed25519_key, rsa_key
 from support.upstream import EchoUpstream
@@ -120,3 +121,21 @@ def module_launch(request, tmp_path_factory, upstream):
     launcher = Launcher(request, tmp_path_factory, upstream)
     yield launcher
     launcher.close()
+
+
+@pytest.fixture(scope="session")
+def session_launch(request, tmp_path_factory, upstream):
+    """Launcher whose Envoys live for the whole session."""
+    launcher = Launcher(request, tmp_path_factory, upstream)
+    yield launcher
+    launcher.close()
+
+
+@pytest.fixture(scope="session")
+def guard(session_launch, keys):
+    """The shared deployment (support.guard) with every key of the key ring published."""
+    server = JwksServer()
+    server.publish(*keys.all())
+    envoy = session_launch(guard_config(), clusters={"jwks": server.port})
+    yield Guard(envoy, server, keys.rs256)
+    server.close()

@@ -19,7 +19,7 @@ class _JwksHandler(QuietHandler):
     def handle_any(self) -> None:
         owner: JwksServer = self.server.owner
         path = self.path.split("?", 1)[0]
-        delay, response = owner._on_request(path)
+        delay, response = owner._on_request(path, self.headers.get("Host", ""))
         if delay and owner._closing.wait(delay):
             return
         status, body, content_type, extra = response
@@ -42,6 +42,7 @@ class JwksServer(LocalServer):
         self._hits: Counter[str] = Counter()
         self._served: Counter[str] = Counter()
         self._last_hit: dict[str, float] = {}
+        self._last_host: dict[str, str] = {}
         super().__init__(_JwksHandler)
 
     def url(self, path: str = DEFAULT_PATH) -> str:
@@ -85,11 +86,22 @@ class JwksServer(LocalServer):
         with self._lock:
             return self._served[path]
 
+    def last_host(self, path: str = DEFAULT_PATH) -> str | None:
+        """Host header of the latest request on `path`."""
+        with self._lock:
+            return self._last_host.get(path)
+
     def seconds_since_last_hit(self, path: str = DEFAULT_PATH) -> float:
         """Seconds since the latest request on `path` (infinity if none)."""
         with self._lock:
             last = self._last_hit.get(path)
         return float("inf") if last is None else time.monotonic() - last
+
+    def wait_quiet(self, seconds: float, path: str = DEFAULT_PATH) -> None:
+        """Block until `seconds` have passed since the latest request on `path` (e.g. to let a cooldown lapse)."""
+        remaining = seconds - self.seconds_since_last_hit(path)
+        if remaining > 0:
+            time.sleep(remaining)
 
     def reset_counters(self) -> None:
         """Zero all hit and served counters."""
@@ -111,9 +123,10 @@ class JwksServer(LocalServer):
         self._closing.set()
         super().close()
 
-    def _on_request(self, path: str):
+    def _on_request(self, path: str, host: str):
         with self._lock:
             self._hits[path] += 1
+            self._last_host[path] = host
             self._last_hit[path] = time.monotonic()
             delay = self._delays.get(path, 0.0)
             fault = self._faults.get(path)

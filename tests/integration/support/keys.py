@@ -55,7 +55,7 @@ class SigningKey:
             return self.private.sign(signing_input, pss, _HASHES[bits]())
         if alg == "ES":
             r, s = decode_dss_signature(self.private.sign(signing_input, ec.ECDSA(_HASHES[bits]())))
-            size = _CURVES[self.alg][2]
+            size = (self.private.curve.key_size + 7) // 8
             return r.to_bytes(size, "big") + s.to_bytes(size, "big")
         raise ValueError(f"unsupported alg {self.alg}")
 

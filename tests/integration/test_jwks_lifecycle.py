@@ -1,0 +1,133 @@
+"""Key acquisition over time: cold start, fetch failures, rotation and the unknown-kid refetch cooldown."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from support.assertions import assert_invalid_token, assert_json_error
+from support.jwks_server import JwksServer
+from support.keys import claims, ec_key, make_token
+from support.plugin import AUDIENCE, issuer_of, plugin, provider
+
+ISSUER = issuer_of("prod")
+
+
+@pytest.fixture
+def server():
+    """A JWKS server for one test."""
+    srv = JwksServer()
+    yield srv
+    srv.close()
+
+
+def start(launch, server, **fields):
+    """Envoy with the single provider "prod" fetching from `server`."""
+    return launch(plugin(provider("prod", **fields)), clusters={"jwks": server.port})
+
+
+def token(key, **extra):
+    return make_token(key, claims(ISSUER, AUDIENCE, **extra))
+
+
+def metric(envoy, name):
+    return envoy.metric(f"jwt_guard.{name}")
+
+
+def assert_unavailable(resp):
+    """503 temporarily_unavailable with a Retry-After in whole seconds."""
+    assert_json_error(resp, 503, "temporarily_unavailable")
+    retry_after = resp.header("retry-after")
+    assert retry_after is not None and retry_after.isdigit() and int(retry_after) >= 1, resp.headers
+
+
+def test_cold_start_request_is_held_until_keys_arrive(launch, server, keys):
+    server.publish(keys.rs256)
+    server.delay(1.5)
+    envoy = start(launch, server, jwks_timeout_ms=5000)
+    assert server.served() == 0, "precondition: the JWKS answer must still be in flight at the first request"
+    resp = envoy.get("/api", token=token(keys.rs256))
+    assert resp.status == 200, resp.body
+    assert server.served() >= 1
+    envoy.wait_log(r"provider prod: key set updated, 1 key")
+
+
+@pytest.mark.parametrize("fault", ["status-500", "garbage", "timeout"])
+def test_cold_start_without_obtainable_keys_is_503(launch, server, keys, fault):
+    server.publish(keys.rs256)
+    if fault == "timeout":
+        server.delay(3)
+    else:
+        server.fail("status" if fault == "status-500" else fault, status=500)
+    envoy = start(launch, server, jwks_timeout_ms=500)
+    assert_unavailable(envoy.get("/api", token=token(keys.rs256)))
+    assert metric(envoy, "denied.keys_unavailable") == 1
+    assert metric(envoy, "jwks_fetch_failure.prod") >= 1
+    assert metric(envoy, "jwks_fetch_success.prod") == 0
+
+
+def test_keys_are_obtained_once_the_jwks_recovers(launch, server, keys):
+    server.publish(keys.rs256)
+    server.fail("status", status=500)
+    envoy = start(launch, server)
+    assert_unavailable(envoy.get("/api", token=token(keys.rs256)))
+    server.heal()
+    deadline = time.monotonic() + 20
+    while (status := envoy.get("/api", token=token(keys.rs256)).status) != 200 and time.monotonic() < deadline:
+        assert status == 503, f"while recovering: {status}"
+        time.sleep(0.2)
+    assert status == 200, "keys never arrived after the JWKS recovered"
+    assert metric(envoy, "jwks_fetch_success.prod") >= 1
+
+
+def test_rotation_new_kid_triggers_refetch_and_removed_kid_is_rejected(launch, server, keys):
+    old, new = keys.rs256, keys.rs256_next
+    server.publish(old)
+    envoy = start(launch, server, refetch_cooldown_s=1)
+    assert envoy.get("/api", token=token(old)).status == 200
+    server.publish(new)  # the old key is removed: a complete rotation
+    server.wait_quiet(1.5)
+    before = server.hits()
+    resp = envoy.get("/api", token=token(new))
+    assert resp.status == 200, resp.body
+    assert server.hits() == before + 1, "the unknown kid did not cause exactly one refetch"
+    old_token = token(old)
+    assert_invalid_token(envoy.get("/api", token=old_token), old_token, r"unknown key")
+
+
+def test_periodic_refresh_drops_a_removed_key(launch, server, keys):
+    old, new = keys.rs256, keys.rs256_next
+    server.publish(old, new)
+    envoy = start(launch, server, refresh_interval_s=2, refetch_cooldown_s=30)
+    assert envoy.get("/api", token=token(old)).status == 200
+    assert envoy.get("/api", token=token(new)).status == 200
+    server.publish(new)
+    envoy.wait_metric("jwt_guard.jwks_fetch_success.prod", metric(envoy, "jwks_fetch_success.prod") + 1)
+    old_token = token(old)
+    assert_invalid_token(envoy.get("/api", token=old_token), old_token, r"unknown key")
+    assert envoy.get("/api", token=token(new)).status == 200
+    assert metric(envoy, "jwks_keys.prod") == 1
+
+
+def test_unknown_kid_refetch_happens_at_most_once_per_cooldown(launch, server, keys):
+    cooldown = 3
+    server.publish(keys.rs256)
+    envoy = start(launch, server, refetch_cooldown_s=cooldown)
+    assert envoy.get("/api", token=token(keys.rs256)).status == 200
+    strangers = [ec_key(f"unknown-{i}") for i in range(10)]
+
+    server.wait_quiet(cooldown + 0.5)
+    before = server.hits()
+    started = time.monotonic()
+    for stranger in strangers:
+        bad = token(stranger)
+        assert_invalid_token(envoy.get("/api", token=bad), bad, r"unknown key")
+    assert time.monotonic() - started < cooldown, "precondition: the burst must fit in one cooldown window"
+    assert server.hits() == before + 1, f"{server.hits() - before} refetches in one cooldown window, want 1"
+
+    server.wait_quiet(cooldown + 0.5)
+    bad = token(strangers[0])
+    assert_invalid_token(envoy.get("/api", token=bad), bad, r"unknown key")
+    assert server.hits() == before + 2, "no refetch once the cooldown had passed"
+    assert envoy.get("/api", token=token(keys.rs256)).status == 200
