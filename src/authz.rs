@@ -68,7 +68,7 @@ pub fn decide<'k>(
         Credentials::Bearer(token) => token,
     };
     let digest = cache::digest(token);
-    let verified = match cache.get(&digest) {
+    let verified = match cache.lookup(&digest) {
         Some(hit) => match hit.window.check(ctx.now, cfg.clock_skew_s) {
             Ok(()) => hit.clone(),
             Err(e) => return Verdict::Deny(Denial::InvalidToken(e)),

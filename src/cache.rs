@@ -34,6 +34,8 @@ pub struct TokenCache {
     capacity: usize,
     entries: HashMap<Digest, Verified>,
     order: VecDeque<Digest>,
+    hits: u64,
+    misses: u64,
 }
 
 impl TokenCache {
@@ -43,12 +45,31 @@ impl TokenCache {
             capacity,
             entries: HashMap::with_capacity(capacity.min(1024)),
             order: VecDeque::with_capacity(capacity.min(1024)),
+            hits: 0,
+            misses: 0,
         }
     }
 
-    /// The entry for `digest`, if any.
-    pub fn get(&self, digest: &Digest) -> Option<&Verified> {
-        self.entries.get(digest)
+    /// The entry for `digest`, if any; counts the hit or miss when the cache is enabled.
+    pub fn lookup(&mut self, digest: &Digest) -> Option<&Verified> {
+        if self.capacity == 0 {
+            return None;
+        }
+        let found = self.entries.get(digest);
+        if found.is_some() {
+            self.hits += 1;
+        } else {
+            self.misses += 1;
+        }
+        found
+    }
+
+    /// Hits and misses counted since the last call.
+    pub fn take_counts(&mut self) -> (u64, u64) {
+        (
+            std::mem::take(&mut self.hits),
+            std::mem::take(&mut self.misses),
+        )
     }
 
     /// Stores an entry, making room if the cache is full.
@@ -124,8 +145,10 @@ mod tests {
         c.insert(digest("b"), entry(0, "k", 100), 0, 0);
         c.insert(digest("c"), entry(0, "k", 100), 0, 0);
         assert_eq!(c.len(), 2);
-        assert!(c.get(&digest("a")).is_none(), "oldest evicted");
-        assert!(c.get(&digest("c")).is_some());
+        assert!(c.lookup(&digest("a")).is_none(), "oldest evicted");
+        assert!(c.lookup(&digest("c")).is_some());
+        assert_eq!(c.take_counts(), (1, 1));
+        assert_eq!(c.take_counts(), (0, 0));
     }
 
     #[test]
@@ -134,8 +157,8 @@ mod tests {
         c.insert(digest("old"), entry(0, "k", 10), 0, 0);
         c.insert(digest("live"), entry(0, "k", 1000), 0, 0);
         c.insert(digest("new"), entry(0, "k", 1000), 500, 0);
-        assert!(c.get(&digest("live")).is_some());
-        assert!(c.get(&digest("old")).is_none());
+        assert!(c.lookup(&digest("live")).is_some());
+        assert!(c.lookup(&digest("old")).is_none());
     }
 
     #[test]
@@ -145,9 +168,9 @@ mod tests {
         c.insert(digest("b"), entry(0, "kept", 100), 0, 0);
         c.insert(digest("c"), entry(1, "gone", 100), 0, 0);
         c.retain_keys(0, |kid| kid == Some("kept"));
-        assert!(c.get(&digest("a")).is_none());
-        assert!(c.get(&digest("b")).is_some());
-        assert!(c.get(&digest("c")).is_some(), "other provider untouched");
+        assert!(c.lookup(&digest("a")).is_none());
+        assert!(c.lookup(&digest("b")).is_some());
+        assert!(c.lookup(&digest("c")).is_some(), "other provider untouched");
     }
 
     #[test]

@@ -11,8 +11,12 @@ pub mod json;
 pub mod jwks;
 pub mod policy;
 pub mod reject;
+pub mod schedule;
 pub mod token;
 pub mod verify;
+
+#[cfg(target_arch = "wasm32")]
+mod host;
 
 #[cfg(test)]
 mod testkeys;

@@ -1,0 +1,117 @@
+//! Envoy counters and gauges (proxy-wasm metrics). Envoy lists them in its admin `/stats`
+//! under `wasmcustom.jwt_guard.*`.
+
+use proxy_wasm::hostcalls;
+use proxy_wasm::types::MetricType;
+
+/// Every reason a request can be denied, as in [`crate::reject::Denial::reason`].
+const DENIAL_REASONS: [&str; 13] = [
+    "missing_token",
+    "invalid_request",
+    "malformed",
+    "claims",
+    "algorithm",
+    "unknown_issuer",
+    "expired",
+    "not_yet_valid",
+    "audience",
+    "unknown_key",
+    "signature",
+    "insufficient_scope",
+    "keys_unavailable",
+];
+
+/// Metric ids of one worker.
+#[derive(Default)]
+pub struct Metrics {
+    allowed: Option<u32>,
+    denied: Vec<(&'static str, Option<u32>)>,
+    cache_hit: Option<u32>,
+    cache_miss: Option<u32>,
+    providers: Vec<ProviderMetrics>,
+}
+
+#[derive(Default)]
+struct ProviderMetrics {
+    fetch_success: Option<u32>,
+    fetch_failure: Option<u32>,
+    age_s: Option<u32>,
+    keys: Option<u32>,
+}
+
+fn define(kind: MetricType, name: &str) -> Option<u32> {
+    hostcalls::define_metric(kind, name)
+        .map_err(|e| log::warn!("jwt_guard: cannot define metric {name}: {e:?}"))
+        .ok()
+}
+
+fn add(id: Option<u32>, n: i64) {
+    if let Some(id) = id {
+        let _ = hostcalls::increment_metric(id, n);
+    }
+}
+
+impl Metrics {
+    /// Defines every metric for these provider names.
+    pub fn define<'a>(providers: impl Iterator<Item = &'a str>) -> Metrics {
+        let counter = |name: String| define(MetricType::Counter, &name);
+        let gauge = |name: String| define(MetricType::Gauge, &name);
+        Metrics {
+            allowed: counter("jwt_guard.allowed".into()),
+            denied: DENIAL_REASONS
+                .iter()
+                .map(|r| (*r, counter(format!("jwt_guard.denied.{r}"))))
+                .collect(),
+            cache_hit: counter("jwt_guard.token_cache.hit".into()),
+            cache_miss: counter("jwt_guard.token_cache.miss".into()),
+            providers: providers
+                .map(|p| ProviderMetrics {
+                    fetch_success: counter(format!("jwt_guard.jwks_fetch_success.{p}")),
+                    fetch_failure: counter(format!("jwt_guard.jwks_fetch_failure.{p}")),
+                    age_s: gauge(format!("jwt_guard.jwks_age_s.{p}")),
+                    keys: gauge(format!("jwt_guard.jwks_keys.{p}")),
+                })
+                .collect(),
+        }
+    }
+
+    /// Counts an admitted request.
+    pub fn allowed(&self) {
+        add(self.allowed, 1);
+    }
+
+    /// Counts a denied request by reason.
+    pub fn denied(&self, reason: &str) {
+        let id = self
+            .denied
+            .iter()
+            .find(|(r, _)| *r == reason)
+            .and_then(|(_, id)| *id);
+        add(id, 1);
+    }
+
+    /// Counts token-cache hits and misses.
+    pub fn cache(&self, hits: u64, misses: u64) {
+        add(self.cache_hit, i64::try_from(hits).unwrap_or(i64::MAX));
+        add(self.cache_miss, i64::try_from(misses).unwrap_or(i64::MAX));
+    }
+
+    /// Counts a JWKS fetch outcome for provider `i`.
+    pub fn fetch(&self, i: usize, ok: bool) {
+        if let Some(p) = self.providers.get(i) {
+            add(if ok { p.fetch_success } else { p.fetch_failure }, 1);
+        }
+    }
+
+    /// Records the age and size of provider `i`'s key set.
+    pub fn key_set(&self, i: usize, age_s: u64, keys: usize) {
+        if let Some(p) = self.providers.get(i) {
+            if let Some(id) = p.age_s {
+                let _ = hostcalls::record_metric(id, age_s);
+            }
+            if let Some(id) = p.keys {
+                let _ = hostcalls::record_metric(id, keys as u64);
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The root context: validates the configuration (a bad one makes Envoy refuse the plugin),
+//! owns the worker state, ticks to refresh keys, and receives JWKS callout responses.
+
+use super::http::Http;
+use super::now_ms;
+use super::worker::{apply, Outcome, Worker};
+use crate::config::Config;
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::{ContextType, MapType};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// Tick period while nothing is waiting.
+const IDLE_TICK: Duration = Duration::from_millis(1_000);
+/// Tick period while requests are held or a fetch is wanted.
+const BUSY_TICK: Duration = Duration::from_millis(20);
+
+/// The plugin's root context on one worker.
+#[derive(Default)]
+pub struct Root {
+    worker: Option<Rc<RefCell<Worker>>>,
+    tick: Option<Duration>,
+}
+
+impl Root {
+    fn settle(&self, settled: Vec<(u32, Outcome)>) {
+        for (context_id, outcome) in settled {
+            if hostcalls::set_effective_context(context_id).is_ok() {
+                apply(&outcome, true);
+            }
+        }
+    }
+
+    fn retune_tick(&mut self) {
+        let busy = self.worker.as_ref().is_some_and(|w| w.borrow().busy());
+        let period = if busy { BUSY_TICK } else { IDLE_TICK };
+        if self.tick != Some(period) && hostcalls::set_tick_period(period).is_ok() {
+            self.tick = Some(period);
+        }
+    }
+}
+
+impl Context for Root {
+    fn on_http_call_response(&mut self, token: u32, _: usize, body_size: usize, _: usize) {
+        let Some(worker) = self.worker.clone() else {
+            return;
+        };
+        let status = hostcalls::get_map_value_bytes(MapType::HttpCallResponseHeaders, ":status")
+            .ok()
+            .flatten()
+            .and_then(|s| String::from_utf8(s).ok());
+        let read_body = || self.get_http_call_response_body(0, body_size);
+        let settled =
+            worker
+                .borrow_mut()
+                .on_fetch_response(token, status, body_size, read_body, now_ms());
+        self.settle(settled);
+        self.retune_tick();
+    }
+}
+
+impl RootContext for Root {
+    fn on_configure(&mut self, _: usize) -> bool {
+        let bytes = self.get_plugin_configuration().unwrap_or_default();
+        match Config::parse(&bytes) {
+            Ok(config) => {
+                log::info!(
+                    "jwt_guard: configured {} provider(s), {} rule(s)",
+                    config.providers.len(),
+                    config.rules.len()
+                );
+                self.worker = Some(Rc::new(RefCell::new(Worker::new(config))));
+                // Tick soon, so the first JWKS fetch starts before traffic arrives.
+                self.tick = None;
+                let _ = hostcalls::set_tick_period(BUSY_TICK);
+                true
+            }
+            Err(e) => {
+                log::error!("jwt_guard: {e}");
+                false
+            }
+        }
+    }
+
+    fn on_tick(&mut self) {
+        let Some(worker) = self.worker.clone() else {
+            return;
+        };
+        let settled = worker.borrow_mut().tick(now_ms());
+        self.settle(settled);
+        self.retune_tick();
+    }
+
+    fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
+        let worker = self.worker.clone()?;
+        Some(Box::new(Http::new(context_id, worker)))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}

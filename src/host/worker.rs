@@ -1,0 +1,516 @@
+//! One worker's state, shared by its root context and its HTTP contexts: the parsed key
+//! sets (refreshed when the shared copy changes), the verified-token cache, requests held
+//! while keys are fetched, and this worker's JWKS callouts.
+
+use super::keystore::SharedKeys;
+use super::metrics::Metrics;
+use crate::authz::{self, Context, Request, Verdict};
+use crate::cache::TokenCache;
+use crate::config::{Config, KeySource};
+use crate::jwks::{KeySet, MAX_JWKS_BYTES};
+use crate::reject::{Denial, Reply};
+use crate::verify::JwtSimple;
+use proxy_wasm::hostcalls;
+use proxy_wasm::types::MapType;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+use std::time::Duration;
+
+/// What to do with a request.
+pub enum Outcome {
+    /// Continue upstream with these headers set.
+    Continue(Vec<(String, String)>),
+    /// Answer locally.
+    Reply(Reply),
+    /// Hold the request until keys arrive.
+    Wait,
+}
+
+/// The parts of a held request needed to decide again.
+struct Pending {
+    method: String,
+    path: String,
+    authorization: Vec<String>,
+    provider: usize,
+    since_ms: u64,
+}
+
+/// A fetch this worker would like to start on its next tick.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Want {
+    Nothing,
+    Refresh,
+    UnknownKid,
+}
+
+/// Per-provider key state of this worker.
+struct Slot {
+    shared: Option<SharedKeys>,
+    keys: Option<KeySet>,
+    version: Option<u32>,
+    want: Want,
+    fetching: bool,
+}
+
+/// The state of one worker (one wasm VM).
+pub struct Worker {
+    config: Rc<Config>,
+    slots: Vec<Slot>,
+    cache: TokenCache,
+    pending: BTreeMap<u32, Pending>,
+    callouts: HashMap<u32, usize>,
+    metrics: Metrics,
+}
+
+impl Worker {
+    /// A worker for a freshly validated configuration.
+    pub fn new(config: Config) -> Worker {
+        let slots = config
+            .providers
+            .iter()
+            .map(|p| {
+                let shared = match &p.keys {
+                    KeySource::Remote(r) => Some(SharedKeys::new(p, r)),
+                    KeySource::Inline(_) => None,
+                };
+                if let Some(s) = &shared {
+                    s.ensure_fetch_record();
+                }
+                Slot {
+                    shared,
+                    keys: None,
+                    version: None,
+                    want: Want::Nothing,
+                    fetching: false,
+                }
+            })
+            .collect();
+        let metrics = Metrics::define(config.providers.iter().map(|p| p.name.as_str()));
+        Worker {
+            cache: TokenCache::new(config.token_cache_size),
+            config: Rc::new(config),
+            slots,
+            pending: BTreeMap::new(),
+            callouts: HashMap::new(),
+            metrics,
+        }
+    }
+
+    /// The configuration this worker runs.
+    pub fn config(&self) -> Rc<Config> {
+        Rc::clone(&self.config)
+    }
+
+    fn decide(&mut self, method: &str, path: &str, authorization: &[&str], now_ms: u64) -> Verdict {
+        let ctx = Context {
+            config: &self.config,
+            now: now_ms / 1000,
+            backend: &JwtSimple,
+        };
+        let req = Request {
+            method,
+            path,
+            authorization,
+        };
+        let (config, slots) = (&self.config, &self.slots);
+        let keys = |i: usize| match config.providers.get(i).map(|p| &p.keys) {
+            Some(KeySource::Inline(set)) => Some(set),
+            _ => slots.get(i).and_then(|s| s.keys.as_ref()),
+        };
+        authz::decide(&ctx, &req, keys, &mut self.cache)
+    }
+
+    /// Decides a new request; `Wait` means it is held until keys arrive.
+    pub fn on_request(
+        &mut self,
+        context_id: u32,
+        method: String,
+        path: String,
+        authorization: Vec<String>,
+        now_ms: u64,
+    ) -> Outcome {
+        let auth: Vec<&str> = authorization.iter().map(String::as_str).collect();
+        let mut verdict = self.decide(&method, &path, &auth, now_ms);
+        if let Verdict::NeedKeys { provider, .. } = verdict {
+            // Another worker may have fetched new keys since this one's last tick.
+            if self.sync_keys(provider, now_ms) {
+                verdict = self.decide(&method, &path, &auth, now_ms);
+            }
+        }
+        let outcome = match verdict {
+            Verdict::NeedKeys {
+                provider,
+                unknown_kid,
+            } => match self.request_fetch(provider, unknown_kid, now_ms) {
+                Ok(()) => {
+                    log::debug!(
+                        "jwt_guard: request {context_id} held for keys of provider {provider}"
+                    );
+                    self.pending.insert(
+                        context_id,
+                        Pending {
+                            method,
+                            path,
+                            authorization,
+                            provider,
+                            since_ms: now_ms,
+                        },
+                    );
+                    return Outcome::Wait;
+                }
+                Err(denial) => Verdict::Deny(denial),
+            },
+            other => other,
+        };
+        self.finish(context_id, outcome)
+    }
+
+    /// Counts and logs a final verdict.
+    fn finish(&mut self, context_id: u32, verdict: Verdict) -> Outcome {
+        match verdict {
+            Verdict::Allow { headers } => {
+                self.metrics.allowed();
+                log::debug!("jwt_guard: request {context_id} allowed");
+                Outcome::Continue(headers)
+            }
+            Verdict::Deny(denial) => {
+                self.metrics.denied(denial.reason());
+                log::debug!(
+                    "jwt_guard: request {context_id} denied: {}",
+                    denial.reason()
+                );
+                Outcome::Reply(denial.reply())
+            }
+            Verdict::NeedKeys { unknown_kid, .. } => {
+                let denial = Verdict::give_up(unknown_kid, 1);
+                self.finish(context_id, Verdict::Deny(denial))
+            }
+        }
+    }
+
+    /// Asks for a fetch on the next tick if the shared schedule allows one, or says why
+    /// the request cannot wait for keys.
+    fn request_fetch(&mut self, i: usize, unknown_kid: bool, now_ms: u64) -> Result<(), Denial> {
+        let (Some(slot), Some(provider)) = (self.slots.get_mut(i), self.config.providers.get(i))
+        else {
+            return Err(Verdict::give_up(unknown_kid, 1));
+        };
+        let Some(shared) = &slot.shared else {
+            return Err(Verdict::give_up(unknown_kid, 1));
+        };
+        let state = shared.fetch_state();
+        if slot.fetching || state.in_flight(now_ms) {
+            return Ok(());
+        }
+        if unknown_kid {
+            if state.kid_refetch_allowed(now_ms, provider.refetch_cooldown_s.saturating_mul(1000)) {
+                slot.want = Want::UnknownKid;
+                return Ok(());
+            }
+        } else if state.refresh_due(now_ms) {
+            if slot.want == Want::Nothing {
+                slot.want = Want::Refresh;
+            }
+            return Ok(());
+        }
+        Err(Verdict::give_up(unknown_kid, state.retry_after_s(now_ms)))
+    }
+
+    /// Forgets a request that ended while held.
+    pub fn forget(&mut self, context_id: u32) {
+        self.pending.remove(&context_id);
+    }
+
+    /// Whether the root context should tick fast (requests held or fetches wanted).
+    pub fn busy(&self) -> bool {
+        !self.pending.is_empty() || self.slots.iter().any(|s| s.want != Want::Nothing)
+    }
+
+    /// Reloads provider `i`'s keys if the shared copy changed; true when it did.
+    fn sync_keys(&mut self, i: usize, now_ms: u64) -> bool {
+        let (Some(slot), Some(provider)) = (self.slots.get_mut(i), self.config.providers.get(i))
+        else {
+            return false;
+        };
+        let Some(shared) = &slot.shared else {
+            return false;
+        };
+        let Some((text, version)) = shared.read_keys() else {
+            return false;
+        };
+        if slot.version == Some(version) {
+            return false;
+        }
+        slot.version = Some(version);
+        match KeySet::parse(&text, &provider.algorithms) {
+            Ok(set) => {
+                log::debug!(
+                    "jwt_guard: provider {}: worker loaded {} keys (version {version})",
+                    provider.name,
+                    set.len()
+                );
+                self.cache
+                    .retain_keys(i, |kid| kid.is_some_and(|k| set.has_kid(k)));
+                slot.keys = Some(set);
+                let age_s = now_ms.saturating_sub(shared.fetch_state().fetched_ms) / 1000;
+                self.metrics
+                    .key_set(i, age_s, slot.keys.as_ref().map_or(0, KeySet::len));
+                true
+            }
+            Err(e) => {
+                log::warn!(
+                    "jwt_guard: provider {}: shared key set unusable: {e}",
+                    provider.name
+                );
+                false
+            }
+        }
+    }
+
+    /// Periodic work: pick up new shared keys, start due fetches, settle held requests.
+    pub fn tick(&mut self, now_ms: u64) -> Vec<(u32, Outcome)> {
+        for i in 0..self.slots.len() {
+            self.sync_keys(i, now_ms);
+            self.maybe_fetch(i, now_ms);
+            if let (Some(slot), Some(shared)) = (
+                self.slots.get(i),
+                self.slots.get(i).and_then(|s| s.shared.as_ref()),
+            ) {
+                if slot.keys.is_some() {
+                    let age_s = now_ms.saturating_sub(shared.fetch_state().fetched_ms) / 1000;
+                    self.metrics
+                        .key_set(i, age_s, slot.keys.as_ref().map_or(0, KeySet::len));
+                }
+            }
+        }
+        let (hits, misses) = self.cache.take_counts();
+        self.metrics.cache(hits, misses);
+        self.settle(now_ms)
+    }
+
+    /// Starts a fetch for provider `i` when one is due (or wanted) and this worker wins
+    /// the shared lease.
+    fn maybe_fetch(&mut self, i: usize, now_ms: u64) {
+        let (Some(slot), Some(provider)) = (self.slots.get_mut(i), self.config.providers.get(i))
+        else {
+            return;
+        };
+        let (Some(shared), KeySource::Remote(remote)) = (&slot.shared, &provider.keys) else {
+            return;
+        };
+        if slot.fetching {
+            return;
+        }
+        let want = std::mem::replace(&mut slot.want, Want::Nothing);
+        let cooldown_ms = provider.refetch_cooldown_s.saturating_mul(1000);
+        let timeout_ms = provider.jwks_timeout_ms;
+        let claimed = shared.update_fetch(|s| {
+            if want == Want::UnknownKid && s.kid_refetch_allowed(now_ms, cooldown_ms) {
+                s.claim(now_ms, timeout_ms, true);
+                true
+            } else if s.refresh_due(now_ms) {
+                s.claim(now_ms, timeout_ms, false);
+                true
+            } else {
+                false
+            }
+        });
+        if claimed.is_none() {
+            return;
+        }
+        let headers = vec![
+            (":method", "GET"),
+            (":path", remote.path.as_str()),
+            (":authority", remote.authority.as_str()),
+            ("accept", "application/json"),
+            ("user-agent", "jwt-guard"),
+        ];
+        match hostcalls::dispatch_http_call(
+            &remote.cluster,
+            headers,
+            None,
+            vec![],
+            Duration::from_millis(timeout_ms),
+        ) {
+            Ok(token) => {
+                log::debug!(
+                    "jwt_guard: provider {}: fetching {}",
+                    provider.name,
+                    remote.uri
+                );
+                slot.fetching = true;
+                self.callouts.insert(token, i);
+            }
+            Err(e) => {
+                let why = format!("cannot call cluster {:?}: {e:?}", remote.cluster);
+                self.fetch_failed(i, &why, now_ms);
+            }
+        }
+    }
+
+    /// Handles a JWKS callout response; returns held requests that can now be answered.
+    pub fn on_fetch_response(
+        &mut self,
+        token: u32,
+        status: Option<String>,
+        body_size: usize,
+        read_body: impl FnOnce() -> Option<Vec<u8>>,
+        now_ms: u64,
+    ) -> Vec<(u32, Outcome)> {
+        let Some(i) = self.callouts.remove(&token) else {
+            return vec![];
+        };
+        if let Some(slot) = self.slots.get_mut(i) {
+            slot.fetching = false;
+        }
+        let result = match status.as_deref() {
+            None => Err("no response (timeout or connection failure)".to_string()),
+            Some("200") if body_size > MAX_JWKS_BYTES => Err(format!(
+                "body of {body_size} bytes exceeds {MAX_JWKS_BYTES}"
+            )),
+            Some("200") => read_body().ok_or_else(|| "empty body".to_string()),
+            Some(other) => Err(format!("HTTP status {other}")),
+        };
+        let algorithms = self.config.providers.get(i).map(|p| p.algorithms.clone());
+        let parsed = result.and_then(|body| {
+            let set = KeySet::parse(&body, algorithms.as_deref().unwrap_or(&[]))
+                .map_err(|e| e.to_string())?;
+            Ok((body, set))
+        });
+        match parsed {
+            Ok((body, set)) => self.fetch_succeeded(i, &body, &set, now_ms),
+            Err(why) => self.fetch_failed(i, &why, now_ms),
+        }
+        self.sync_keys(i, now_ms);
+        self.settle(now_ms)
+    }
+
+    fn fetch_succeeded(&mut self, i: usize, body: &[u8], set: &KeySet, now_ms: u64) {
+        let (Some(slot), Some(provider)) = (self.slots.get(i), self.config.providers.get(i)) else {
+            return;
+        };
+        let Some(shared) = &slot.shared else { return };
+        let unchanged = shared.read_keys().is_some_and(|(old, _)| old == body);
+        if !unchanged {
+            if let Err(e) = shared.publish_keys(body) {
+                log::warn!(
+                    "jwt_guard: provider {}: cannot share keys: {e:?}",
+                    provider.name
+                );
+            }
+            log::info!(
+                "jwt_guard: provider {}: key set updated: {} usable keys",
+                provider.name,
+                set.len()
+            );
+            for why in set.skipped() {
+                log::warn!("jwt_guard: provider {}: skipped {why}", provider.name);
+            }
+        } else {
+            log::debug!("jwt_guard: provider {}: key set unchanged", provider.name);
+        }
+        let refresh_ms = provider.refresh_interval_s.saturating_mul(1000);
+        shared.update_fetch(|s| {
+            s.succeeded(now_ms, refresh_ms);
+            true
+        });
+        self.metrics.fetch(i, true);
+    }
+
+    fn fetch_failed(&mut self, i: usize, why: &str, now_ms: u64) {
+        let (Some(slot), Some(provider)) = (self.slots.get(i), self.config.providers.get(i)) else {
+            return;
+        };
+        let Some(shared) = &slot.shared else { return };
+        let refresh_ms = provider.refresh_interval_s.saturating_mul(1000);
+        let state = shared.update_fetch(|s| {
+            s.failed(now_ms, refresh_ms);
+            true
+        });
+        let kept = match shared.read_keys() {
+            Some(_) => "keeping the last good keys",
+            None => "no keys yet",
+        };
+        let retry = state.map_or(1, |s| s.retry_after_s(now_ms));
+        log::warn!(
+            "jwt_guard: provider {}: JWKS fetch failed: {why}; {kept}; retry in {retry}s",
+            provider.name
+        );
+        self.metrics.fetch(i, false);
+    }
+
+    /// Decides again for every held request; returns those that are settled.
+    fn settle(&mut self, now_ms: u64) -> Vec<(u32, Outcome)> {
+        let ids: Vec<u32> = self.pending.keys().copied().collect();
+        let mut settled = Vec::new();
+        for id in ids {
+            let Some(p) = self.pending.get(&id) else {
+                continue;
+            };
+            let auth: Vec<String> = p.authorization.clone();
+            let auth: Vec<&str> = auth.iter().map(String::as_str).collect();
+            let (method, path, provider, since) =
+                (p.method.clone(), p.path.clone(), p.provider, p.since_ms);
+            let verdict = self.decide(&method, &path, &auth, now_ms);
+            if let Verdict::NeedKeys { unknown_kid, .. } = verdict {
+                if self.still_fetching(provider, since, now_ms) {
+                    continue;
+                }
+                let retry = self.slots.get(provider).and_then(|s| s.shared.as_ref());
+                let retry = retry.map_or(1, |s| s.fetch_state().retry_after_s(now_ms));
+                let outcome = self.finish(id, Verdict::Deny(Verdict::give_up(unknown_kid, retry)));
+                self.pending.remove(&id);
+                settled.push((id, outcome));
+                continue;
+            }
+            self.pending.remove(&id);
+            settled.push((id, self.finish(id, verdict)));
+        }
+        settled
+    }
+
+    /// Whether a fetch that may still bring provider `i`'s keys is under way or wanted.
+    fn still_fetching(&self, i: usize, since_ms: u64, now_ms: u64) -> bool {
+        let (Some(slot), Some(provider)) = (self.slots.get(i), self.config.providers.get(i)) else {
+            return false;
+        };
+        let limit = provider.jwks_timeout_ms.saturating_add(2_000);
+        if now_ms.saturating_sub(since_ms) > limit {
+            return false;
+        }
+        slot.fetching
+            || slot.want != Want::Nothing
+            || slot
+                .shared
+                .as_ref()
+                .is_some_and(|s| s.fetch_state().in_flight(now_ms))
+    }
+}
+
+/// Applies an outcome to the request of `context_id` (the effective context).
+pub fn apply(outcome: &Outcome, resume: bool) {
+    match outcome {
+        Outcome::Continue(headers) => {
+            for (name, value) in headers {
+                let _ = hostcalls::set_map_value_bytes(
+                    MapType::HttpRequestHeaders,
+                    name,
+                    Some(value.as_bytes()),
+                );
+            }
+            if resume {
+                let _ = hostcalls::resume_http_request();
+            }
+        }
+        Outcome::Reply(reply) => {
+            let headers: Vec<(&str, &str)> = reply
+                .headers
+                .iter()
+                .map(|(n, v)| (*n, v.as_str()))
+                .collect();
+            let _ =
+                hostcalls::send_http_response(reply.status, headers, Some(reply.body.as_bytes()));
+        }
+        Outcome::Wait => {}
+    }
+}

@@ -1,0 +1,170 @@
+//! When to fetch a provider's JWKS. One [`FetchState`] per provider lives in proxy-wasm
+//! shared data and is updated with compare-and-swap, so all workers of the process agree
+//! on who fetches (the lease), when the next refresh is due, and the unknown-`kid`
+//! cooldown. Times are milliseconds since the epoch.
+
+use serde::{Deserialize, Serialize};
+
+/// First retry delay after a failed fetch; doubled per consecutive failure.
+const BACKOFF_BASE_MS: u64 = 1_000;
+/// Longest retry delay after failures.
+const BACKOFF_MAX_MS: u64 = 30_000;
+/// Extra time a lease outlives the callout timeout, so a lost worker cannot block forever.
+const LEASE_GRACE_MS: u64 = 1_000;
+
+/// The shared fetch schedule of one provider.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FetchState {
+    /// A fetch is in flight until then (0: none).
+    pub lease_until_ms: u64,
+    /// The next scheduled fetch (0: now).
+    pub next_attempt_ms: u64,
+    /// When the last unknown-`kid` refetch started.
+    pub kid_refetch_ms: u64,
+    /// Consecutive failed fetches.
+    pub failures: u32,
+    /// When keys were last fetched successfully (0: never).
+    pub fetched_ms: u64,
+}
+
+impl FetchState {
+    /// Parses the shared-data record; a missing or unreadable record is a fresh state.
+    pub fn decode(bytes: Option<&[u8]>) -> FetchState {
+        bytes
+            .and_then(|b| serde_json::from_slice(b).ok())
+            .unwrap_or_default()
+    }
+
+    /// The shared-data record.
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Whether some worker is fetching right now.
+    pub fn in_flight(&self, now: u64) -> bool {
+        now < self.lease_until_ms
+    }
+
+    /// Whether a scheduled fetch (refresh, first load or retry) is due.
+    pub fn refresh_due(&self, now: u64) -> bool {
+        !self.in_flight(now) && now >= self.next_attempt_ms
+    }
+
+    /// Whether an unknown `kid` may trigger a refetch now.
+    pub fn kid_refetch_allowed(&self, now: u64, cooldown_ms: u64) -> bool {
+        !self.in_flight(now)
+            && (self.kid_refetch_ms == 0 || now >= self.kid_refetch_ms.saturating_add(cooldown_ms))
+    }
+
+    /// Takes the lease for one fetch.
+    pub fn claim(&mut self, now: u64, timeout_ms: u64, for_unknown_kid: bool) {
+        self.lease_until_ms = now
+            .saturating_add(timeout_ms)
+            .saturating_add(LEASE_GRACE_MS);
+        if for_unknown_kid {
+            self.kid_refetch_ms = now;
+        }
+    }
+
+    /// Records a successful fetch and schedules the next refresh.
+    pub fn succeeded(&mut self, now: u64, refresh_interval_ms: u64) {
+        self.lease_until_ms = 0;
+        self.failures = 0;
+        self.fetched_ms = now;
+        self.next_attempt_ms = now.saturating_add(refresh_interval_ms);
+    }
+
+    /// Records a failed fetch and schedules a retry with exponential backoff, never later
+    /// than the regular refresh.
+    pub fn failed(&mut self, now: u64, refresh_interval_ms: u64) {
+        self.lease_until_ms = 0;
+        self.failures = self.failures.saturating_add(1);
+        let shift = self.failures.saturating_sub(1).min(16);
+        let delay = BACKOFF_BASE_MS
+            .saturating_mul(1 << shift)
+            .min(BACKOFF_MAX_MS)
+            .min(refresh_interval_ms.max(BACKOFF_BASE_MS));
+        self.next_attempt_ms = now.saturating_add(delay);
+    }
+
+    /// Seconds until the next attempt, for `Retry-After` (at least 1).
+    pub fn retry_after_s(&self, now: u64) -> u64 {
+        self.next_attempt_ms
+            .saturating_sub(now)
+            .div_ceil(1000)
+            .max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_state_fetches_at_once() {
+        let s = FetchState::decode(None);
+        assert!(s.refresh_due(5));
+        assert!(s.kid_refetch_allowed(5, 30_000));
+        assert_eq!(FetchState::decode(Some(b"garbage")), FetchState::default());
+    }
+
+    #[test]
+    fn lease_blocks_other_fetches_until_it_ends() {
+        let mut s = FetchState::default();
+        s.claim(1_000, 5_000, false);
+        assert!(s.in_flight(2_000));
+        assert!(!s.refresh_due(2_000));
+        assert!(!s.kid_refetch_allowed(2_000, 0));
+        // A worker that vanished mid-fetch does not block forever.
+        assert!(s.refresh_due(7_001));
+    }
+
+    #[test]
+    fn success_schedules_the_refresh() {
+        let mut s = FetchState::default();
+        s.claim(1_000, 5_000, false);
+        s.succeeded(1_500, 600_000);
+        assert!(!s.in_flight(1_500));
+        assert!(!s.refresh_due(600_000));
+        assert!(s.refresh_due(601_500));
+        assert_eq!(s.fetched_ms, 1_500);
+    }
+
+    #[test]
+    fn failures_back_off_exponentially_and_cap() {
+        let mut s = FetchState::default();
+        let mut delays = vec![];
+        for _ in 0..8 {
+            s.failed(0, 600_000);
+            delays.push(s.next_attempt_ms);
+        }
+        assert_eq!(
+            delays,
+            [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]
+        );
+        assert_eq!(s.retry_after_s(100), 30);
+        s.failed(0, 2_000);
+        assert_eq!(
+            s.next_attempt_ms, 2_000,
+            "never later than the refresh interval"
+        );
+        s.succeeded(10, 600_000);
+        assert_eq!(s.failures, 0);
+    }
+
+    #[test]
+    fn unknown_kid_refetch_respects_the_cooldown() {
+        let mut s = FetchState::default();
+        s.claim(10_000, 1_000, true);
+        s.succeeded(10_200, 600_000);
+        assert!(!s.kid_refetch_allowed(20_000, 30_000));
+        assert!(s.kid_refetch_allowed(40_000, 30_000));
+    }
+
+    #[test]
+    fn round_trips_through_shared_data() {
+        let mut s = FetchState::default();
+        s.failed(7, 1_000);
+        assert_eq!(FetchState::decode(Some(&s.encode())), s);
+    }
+}
