@@ -158,6 +158,13 @@ impl KeySet {
         self.jwk_count
     }
 
+    /// The distinct `kid`s of the set, for the logs.
+    pub fn kids(&self) -> Vec<&str> {
+        let mut kids: Vec<&str> = self.keys.iter().filter_map(|k| k.kid.as_deref()).collect();
+        kids.dedup();
+        kids
+    }
+
     /// Whether the set holds no key.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()

@@ -43,18 +43,18 @@ impl TokenError {
     }
 
     /// A short description for the client.
-    pub fn description(self) -> &'static str {
+    pub fn description(self) -> String {
         match self {
-            TokenError::Malformed(why) | TokenError::Claims(why) | TokenError::Algorithm(why) => {
-                why
-            }
-            TokenError::UnknownIssuer => "issuer not trusted",
-            TokenError::MissingExpiry => "token has no exp (expiry) claim",
-            TokenError::Expired => "token expired",
-            TokenError::NotYetValid => "token not yet valid",
-            TokenError::Audience => "audience not accepted",
-            TokenError::UnknownKey => "unknown key (kid) for this issuer",
-            TokenError::Signature => "signature verification failed",
+            TokenError::Malformed(why) => format!("malformed token: {why}"),
+            TokenError::Claims(why) => format!("invalid claims: {why}"),
+            TokenError::Algorithm(why) => format!("algorithm rejected: {why}"),
+            TokenError::UnknownIssuer => "issuer not trusted".into(),
+            TokenError::MissingExpiry => "missing exp (expiry) claim".into(),
+            TokenError::Expired => "token expired".into(),
+            TokenError::NotYetValid => "token not yet valid".into(),
+            TokenError::Audience => "audience not accepted".into(),
+            TokenError::UnknownKey => "unknown key (kid) for this issuer".into(),
+            TokenError::Signature => "signature verification failed".into(),
         }
     }
 }
@@ -118,7 +118,7 @@ impl Denial {
                     e.description()
                 )),
                 "invalid_token",
-                e.description().to_string(),
+                e.description(),
             ),
             Denial::InsufficientScope(scopes) => {
                 let scope = scopes.join(" ");

@@ -88,6 +88,9 @@ pub fn parse(token: &str, max_bytes: usize) -> Result<Jws<'_>, TokenError> {
     };
     let header_bytes = b64::decode(header_b64.as_bytes())
         .ok_or(TokenError::Malformed("header is not base64url"))?;
+    let header = json::parse_object(&header_bytes)
+        .map_err(|_| TokenError::Malformed("header is not a JSON object"))?;
+    let (alg, kid) = check_header(&header)?;
     let payload_bytes = b64::decode(payload_b64.as_bytes())
         .ok_or(TokenError::Malformed("payload is not base64url"))?;
     let signature = b64::decode(sig_b64.as_bytes())
@@ -95,9 +98,6 @@ pub fn parse(token: &str, max_bytes: usize) -> Result<Jws<'_>, TokenError> {
     if signature.is_empty() {
         return Err(TokenError::Malformed("missing signature"));
     }
-    let header = json::parse_object(&header_bytes)
-        .map_err(|_| TokenError::Malformed("header is not a JSON object"))?;
-    let (alg, kid) = check_header(&header)?;
     let payload = json::parse_object(&payload_bytes)
         .map_err(|_| TokenError::Malformed("payload is not a JSON object"))?;
     check_claim_types(&payload)?;

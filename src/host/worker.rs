@@ -86,6 +86,11 @@ impl Worker {
             })
             .collect();
         let metrics = Metrics::define(config.providers.iter().map(|p| p.name.as_str()));
+        for (i, p) in config.providers.iter().enumerate() {
+            if let KeySource::Inline(set) = &p.keys {
+                metrics.key_set(i, 0, set.len());
+            }
+        }
         Worker {
             cache: TokenCache::new(config.token_cache_size),
             config: Rc::new(config),
@@ -399,9 +404,10 @@ impl Worker {
                 );
             }
             log::info!(
-                "jwt_guard: provider {}: key set updated: {} usable keys",
+                "jwt_guard: provider {}: key set updated, {} keys (kid: {})",
                 provider.name,
-                set.len()
+                set.len(),
+                set.kids().join(", ")
             );
             for why in set.skipped() {
                 log::warn!("jwt_guard: provider {}: skipped {why}", provider.name);
