@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from support.assertions import assert_invalid_token, assert_json_error, assert_missing_token, challenge
 from support.guard import CLOCK_SKEW_S, ISSUER, USERINFO
-from support.keys import SigningKey, b64url, claims, ec_key, hmac_key, make_token, rsa_key
+from support.keys import SigningKey, b64url, b64url_decode, claims, ec_key, hmac_key, make_token, rsa_key
 from support.plugin import AUDIENCE
 
 
@@ -34,8 +34,17 @@ def _with_signature_of(token: str, other: str) -> str:
     return token.rsplit(".", 1)[0] + "." + other.rsplit(".", 1)[1]
 
 
-def _flip_last_signature_char(token: str) -> str:
-    return token[:-1] + ("A" if token[-1] != "A" else "B")
+def _corrupt_signature(token: str) -> str:
+    signing_input, signature = token.rsplit(".", 1)
+    raw = bytearray(b64url_decode(signature))
+    raw[0] ^= 0x01
+    return f"{signing_input}.{b64url(bytes(raw))}"
+
+
+def _non_canonical_signature(token: str) -> str:
+    """Same signature bytes, but the unused low bits of the last base64url character set (RSA-2048: 4 spare bits)."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    return token[:-1] + alphabet[alphabet.index(token[-1]) | 0x01]
 
 
 def _public_pem(key: SigningKey) -> bytes:
@@ -62,7 +71,7 @@ REJECTIONS = {
     "audience-array-without-ours": (
         lambda g, k, s: g.token(aud=["https://other.api.test", USERINFO]), r"audience", ["audience"]),
     "audience-with-extra-slash": (lambda g, k, s: g.token(aud=AUDIENCE + "/"), r"audience", ["audience"]),
-    "bad-signature": (lambda g, k, s: _flip_last_signature_char(g.token()), r"signature", ["signature"]),
+    "bad-signature": (lambda g, k, s: _corrupt_signature(g.token()), r"signature", ["signature"]),
     "impostor-key-same-kid": (lambda g, k, s: g.token(s.rsa_1_impostor), r"signature", ["signature"]),
     "payload-swapped-under-old-signature": (
         lambda g, k, s: _with_signature_of(g.token(sub="admin"), g.token()), r"signature", ["signature"]),
@@ -72,8 +81,10 @@ REJECTIONS = {
         lambda g, k, s: make_token(k.es256, payload(), signature=bytes(64)), r"signature", ["signature"]),
     "es256-der-signature": (
         lambda g, k, s: _der_es256(k.es256, payload()), r"signature|malformed", ["signature", "malformed"]),
-    "alg-none": (lambda g, k, s: make_token(k.rs256, payload(), {"alg": "none"}, signature=b""), r"algorithm",
+    "alg-none": (lambda g, k, s: make_token(k.rs256, payload(), {"alg": "none"}, signature=b"sig"), r"algorithm",
                  ["algorithm"]),
+    "alg-none-empty-signature": (lambda g, k, s: make_token(k.rs256, payload(), {"alg": "none"}, signature=b""),
+                                 r"algorithm|signature", ["algorithm", "malformed", "signature"]),
     "alg-lowercase": (lambda g, k, s: g.token(header={"alg": "rs256"}), r"algorithm", ["algorithm"]),
     "hs256-keyed-with-public-pem": (
         lambda g, k, s: make_token(hmac_key(_public_pem(k.rs256), k.rs256.kid), payload()), r"algorithm",
@@ -97,7 +108,8 @@ REJECTIONS = {
     "four-segments": (lambda g, k, s: g.token() + ".AAAA", r"malformed", ["malformed"]),
     "jwe-five-segments": (lambda g, k, s: "eyJhbGciOiJSU0EtT0FFUCJ9.AAAA.AAAA.AAAA.AAAA", r"malformed", ["malformed"]),
     "empty-segments": (lambda g, k, s: "..", r"malformed", ["malformed"]),
-    "padded-segment": (lambda g, k, s: g.token().replace(".", "=.", 1), r"malformed", ["malformed"]),
+    "padded-signature": (lambda g, k, s: g.token() + "==", r"malformed", ["malformed"]),
+    "non-canonical-base64url": (lambda g, k, s: _non_canonical_signature(g.token()), r"malformed", ["malformed"]),
     "standard-base64-alphabet": (lambda g, k, s: "+" + g.token(), r"malformed", ["malformed"]),
     "header-not-an-object": (
         lambda g, k, s: make_token(k.rs256, payload(), raw_header=b'["RS256"]'), r"malformed", ["malformed"]),
@@ -194,7 +206,7 @@ def test_keys_referenced_by_the_token_are_never_fetched(guard, strangers):
 
 
 def test_tokens_never_reach_the_log(guard, keys):
-    sent = [guard.token(), guard.token(exp=now() - 3600), _flip_last_signature_char(guard.token(keys.es256))]
+    sent = [guard.token(), guard.token(exp=now() - 3600), _corrupt_signature(guard.token(keys.es256))]
     for token in sent:
         guard.get("/api", token=token)
     log = guard.envoy.log()
