@@ -1,0 +1,44 @@
+# jwt-guard: the commands users and CI run. Each target installs what it needs itself.
+SHELL := /bin/bash
+WASM := target/wasm32-wasip1/release/jwt_guard.wasm
+PY := .venv/bin/python
+
+.PHONY: all build bootstrap lint unit integration test demo bench fuzz clean
+
+all: build
+
+bootstrap:
+	scripts/bootstrap.sh
+
+build: bootstrap
+	cargo build --release --target wasm32-wasip1
+	@ls -l $(WASM)
+
+lint: bootstrap
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --release --target wasm32-wasip1 -- -D warnings
+
+unit: bootstrap
+	cargo test --workspace
+
+integration: build
+	$(PY) -m pytest tests -q -p no:cacheprovider
+
+## The README's test command: formatting, lints, native unit tests, then real Envoy.
+test: lint unit integration
+
+## Starts the dev IdP, the echo API and Envoy with jwt-guard; Ctrl-C stops them.
+demo:
+	scripts/demo.sh
+
+bench:
+	scripts/bootstrap.sh --with-wrk
+	bench/run.sh
+
+fuzz:
+	fuzz/run.sh
+
+clean:
+	cargo clean
+	rm -rf .venv .run
