@@ -34,7 +34,7 @@ render_config() {
       -e "s|@IDP_HOST@|$4|g" -e "s|@UPSTREAM_HOST@|$5|g" -e "s|@WASM_PATH@|$6|g" \
       -e "s|@ENVOY_PORT@|$ENVOY_PORT|g" -e "s|@ADMIN_PORT@|$ADMIN_PORT|g" \
       -e "s|@IDP_PORT@|$IDP_PORT|g" -e "s|@UPSTREAM_PORT@|$UPSTREAM_PORT|g" \
-      -e "s|@ISSUER@|$ISSUER|g" "$TEMPLATE"
+      -e "s|@ISSUER@|$ISSUER|g" -e '1,/^$/d' "$TEMPLATE"
 }
 
 if [ "$MODE" = render ]; then
@@ -110,7 +110,10 @@ fi
 for f in "$WASM" "$BIN/dev-idp" "$BIN/echo-upstream" "$ENVOY" "$PY"; do
   [ -e "$f" ] || fail "$f is missing (run without DEMO_SKIP_BUILD, or scripts/bootstrap.sh)"
 done
-render_config "$HOST" "$HOST" STATIC "$HOST" "$HOST" "$WASM" >"$RUN_DIR/envoy.yaml"
+{
+  echo "# Rendered by scripts/demo.sh from $TEMPLATE."
+  render_config "$HOST" "$HOST" STATIC "$HOST" "$HOST" "$WASM"
+} >"$RUN_DIR/envoy.yaml"
 
 # --- processes ---------------------------------------------------------------------
 PIDS=()
