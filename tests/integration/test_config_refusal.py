@@ -14,23 +14,23 @@ def _with_provider(**fields) -> str:
     return json.dumps(plugin(provider("prod", **fields)))
 
 
+PARSE_ERROR = r"json|line \d+ column \d+"  # serde_json errors carry the position
 CASES = {
-    "bad-json": ('{"providers": [', r"json|line \d+ column \d+"),
-    "not-an-object": ('["prod"]', r"json|line \d+ column \d+|expected|invalid type"),
-    "algorithm-HS256": (_with_provider(algorithms=["RS256", "HS256"]), r"algorithm"),
-    "algorithm-none": (_with_provider(algorithms=["none"]), r"algorithm"),
-    "algorithm-XX": (_with_provider(algorithms=["XX"]), r"algorithm"),
-    "missing-issuer": (_with_provider(issuer=None), r"issuer"),
-    "empty-audiences": (_with_provider(audiences=[]), r"audiences"),
+    "bad-json": ('{"providers": [', PARSE_ERROR),
+    "not-an-object": ('["prod"]', PARSE_ERROR),
+    "algorithm-HS256": (_with_provider(algorithms=["RS256", "HS256"]), r"algorithms\b.*HS256"),
+    "algorithm-none": (_with_provider(algorithms=["none"]), r"algorithms\b.*none"),
+    "algorithm-XX": (_with_provider(algorithms=["XX"]), r"algorithms\b.*XX"),
+    "missing-issuer": (_with_provider(issuer=None), r"\bissuer\b"),
+    "empty-audiences": (_with_provider(audiences=[]), r"\baudiences\b"),
     "no-key-source": (_with_provider(jwks_cluster=None), r"jwks_cluster|\bjwks\b"),
-    "no-providers": (json.dumps({"providers": []}), r"providers"),
-    "bad-provider-name": (json.dumps(plugin(provider("prod team", issuer=issuer_of("prod")))), r"name"),
-    "duplicate-provider-name": (json.dumps(plugin(provider("prod"), provider("prod"))), r"name|duplicate"),
+    "no-providers": (json.dumps({"providers": []}), r"\bproviders\b"),
+    "bad-provider-name": (json.dumps(plugin(provider("prod team", issuer=issuer_of("prod")))), r"\bname\b"),
+    "duplicate-provider-name": (json.dumps(plugin(provider("prod"), provider("prod"))), r"\bname\b|duplicate"),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_envoy_refuses_bad_plugin_config(launch, case):
     config, must_mention = CASES[case]
-    # No clusters: nothing else in the bootstrap mentions "jwks", so a match comes from the filter's message.
     assert_refuses(launch.prepare(config), must_mention)

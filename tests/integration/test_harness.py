@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from support.envoy import assert_refuses
+from support.envoy import wait_refused
 from support.http_client import request
 from support.jwks_server import HUGE_BODY_BYTES, JwksServer
 from support.keys import b64url_decode, claims, hmac_key, make_token
@@ -123,4 +123,4 @@ def test_envoy_without_filter_proxies_to_echo_upstream(launch, jwks_server):
 
 def test_refusal_helper_sees_a_rejected_wasm_filter(launch, tmp_path):
     envoy = launch.prepare("{}", wasm_path=tmp_path / "missing.wasm")
-    assert_refuses(envoy, r"missing\.wasm")
+    assert "missing.wasm" in wait_refused(envoy)

@@ -238,17 +238,29 @@ class Envoy:
         return match
 
 
-def assert_refuses(envoy: Envoy, must_mention: str, timeout: float = 20.0) -> str:
-    """Assert Envoy rejects its configuration (exits non-zero or never becomes ready) and that its log matches the
-    regex `must_mention` (case-insensitive); returns the log."""
+def plugin_log_lines(log: str) -> list[str]:
+    """The lines a wasm plugin logged itself (Envoy tags them "wasm log")."""
+    return [line for line in log.splitlines() if "wasm log" in line]
+
+
+def wait_refused(envoy: Envoy, timeout: float = 20.0) -> str:
+    """Launch and assert Envoy rejects its configuration (exits non-zero or never becomes ready); returns the log."""
     envoy.launch()
     try:
         outcome = envoy.wait_ready(timeout)
-        log = envoy.log()
         assert outcome != "ready", f"envoy accepted the configuration:\n{envoy.config_path.read_text()}"
         if outcome == "exited":
             assert envoy.returncode != 0, f"envoy exited with status 0:\n{envoy.log_tail()}"
-        assert re.search(must_mention, log, re.IGNORECASE), f"log does not mention /{must_mention}/:\n{envoy.log_tail()}"
-        return log
+        return envoy.log()
     finally:
         envoy.stop()
+
+
+def assert_refuses(envoy: Envoy, must_mention: str) -> list[str]:
+    """wait_refused(), and a line the plugin itself logged matches regex `must_mention` (case-insensitive);
+    returns the plugin's log lines."""
+    lines = plugin_log_lines(wait_refused(envoy))
+    assert any(re.search(must_mention, line, re.IGNORECASE) for line in lines), (
+        f"no plugin log line matches /{must_mention}/:\n{envoy.log_tail()}"
+    )
+    return lines
