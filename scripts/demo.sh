@@ -22,7 +22,7 @@ case "${1:-}" in
   "") ;;
   --check) MODE=check ;;
   --render-compose-config) MODE=render ;;
-  -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "demo.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
 esac
 
