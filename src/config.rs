@@ -20,6 +20,20 @@ pub struct Config {
     pub forward_claims: Vec<(String, String)>,
     pub forward_payload_header: Option<String>,
     pub token_cache_size: usize,
+    pub signature_backend: SignatureBackend,
+}
+
+/// Which implementation checks signatures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureBackend {
+    /// The host where its start-up self-test passes, else jwt-simple.
+    Auto,
+    /// jwt-simple (pure Rust) only.
+    JwtSimple,
+    /// Envoy's BoringSSL for RS256/384/512 (required to pass its self-test).
+    Host,
+    /// Both, refusing any token they disagree on (differential testing).
+    Both,
 }
 
 /// One trusted issuer (an Auth0 tenant, for instance).
@@ -88,6 +102,7 @@ struct RawConfig {
     forward_claims: serde_json::Map<String, serde_json::Value>,
     forward_payload_header: Option<String>,
     token_cache_size: Option<usize>,
+    signature_backend: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -216,6 +231,18 @@ impl Config {
         if token_cache_size > 1_000_000 {
             return err("token_cache_size", "must be at most 1000000");
         }
+        let signature_backend = match raw.signature_backend.as_deref() {
+            None | Some("auto") => SignatureBackend::Auto,
+            Some("jwt-simple") => SignatureBackend::JwtSimple,
+            Some("host") => SignatureBackend::Host,
+            Some("both") => SignatureBackend::Both,
+            Some(other) => {
+                return err(
+                    "signature_backend",
+                    format_args!("{other:?} is not one of auto, jwt-simple, host, both"),
+                )
+            }
+        };
         Ok(Config {
             providers,
             clock_skew_s,
@@ -224,6 +251,7 @@ impl Config {
             forward_claims,
             forward_payload_header,
             token_cache_size,
+            signature_backend,
         })
     }
 
@@ -469,6 +497,7 @@ mod tests {
         assert_eq!(c.forward_claims, vec![("sub".into(), "x-jwt-sub".into())]);
         assert_eq!(c.rules[1].scopes, vec!["write:admin".to_string()]);
         assert_eq!(c.token_cache_size, 0);
+        assert_eq!(c.signature_backend, SignatureBackend::Auto);
         assert_eq!(
             c.managed_headers().collect::<Vec<_>>(),
             ["x-jwt-sub", "x-jwt-payload"]
@@ -561,6 +590,7 @@ mod tests {
         assert!(with(r#""forward_payload_header":":path""#).contains("forward_payload_header"));
         assert!(with(r#""max_token_bytes":10"#).contains("max_token_bytes"));
         assert!(with(r#""clock_skew_s":-1"#).contains("configuration"));
+        assert!(with(r#""signature_backend":"openssl""#).contains("signature_backend"));
     }
 
     #[test]

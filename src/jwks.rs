@@ -24,6 +24,8 @@ pub struct Key {
     pub kid: Option<String>,
     pub alg: Algorithm,
     pub material: Material,
+    /// DER SubjectPublicKeyInfo, for RSA keys (what Envoy's BoringSSL imports).
+    pub spki: Option<Vec<u8>>,
 }
 
 /// The typed public key, one variant per algorithm.
@@ -217,6 +219,14 @@ fn usable_keys(raw: &RawJwk, allowed: &[Algorithm]) -> Result<(KeyFamily, Vec<Ke
         return Err("no allowed algorithm for this key".into());
     }
     let material = KeyMaterial::decode(raw, family)?;
+    let spki = match &material {
+        KeyMaterial::Rsa { n, e } => Some(
+            RS256PublicKey::from_components(n, e)
+                .and_then(|k| k.to_der())
+                .map_err(|e| format!("unusable RSA key: {e}"))?,
+        ),
+        _ => None,
+    };
     let keys = algs
         .into_iter()
         .map(|alg| {
@@ -224,6 +234,7 @@ fn usable_keys(raw: &RawJwk, allowed: &[Algorithm]) -> Result<(KeyFamily, Vec<Ke
                 kid: raw.kid.clone(),
                 alg,
                 material: material.typed(alg)?,
+                spki: spki.clone(),
             })
         })
         .collect::<Result<Vec<_>, String>>()?;

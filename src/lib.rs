@@ -7,6 +7,7 @@ pub mod authz;
 pub mod b64;
 pub mod cache;
 pub mod config;
+pub mod hostsig;
 pub mod json;
 pub mod jwks;
 pub mod policy;

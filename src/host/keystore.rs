@@ -46,10 +46,7 @@ impl SharedKeys {
         if let Ok((None, _)) = hostcalls::get_shared_data(&self.fetch) {
             let fresh = FetchState::default().encode();
             if let Err(e) = hostcalls::set_shared_data(&self.fetch, Some(&fresh), None) {
-                log::warn!(
-                    "jwt_guard: cannot create shared record {}: {e:?}",
-                    self.fetch
-                );
+                log::warn!("cannot create shared record {}: {e:?}", self.fetch);
             }
         }
     }

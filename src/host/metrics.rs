@@ -28,6 +28,7 @@ pub struct Metrics {
     denied: Vec<(&'static str, Option<u32>)>,
     cache_hit: Option<u32>,
     cache_miss: Option<u32>,
+    disagreements: Option<u32>,
     providers: Vec<ProviderMetrics>,
 }
 
@@ -41,7 +42,7 @@ struct ProviderMetrics {
 
 fn define(kind: MetricType, name: &str) -> Option<u32> {
     hostcalls::define_metric(kind, name)
-        .map_err(|e| log::warn!("jwt_guard: cannot define metric {name}: {e:?}"))
+        .map_err(|e| log::warn!("cannot define metric {name}: {e:?}"))
         .ok()
 }
 
@@ -64,6 +65,7 @@ impl Metrics {
                 .collect(),
             cache_hit: counter("jwt_guard.token_cache.hit".into()),
             cache_miss: counter("jwt_guard.token_cache.miss".into()),
+            disagreements: counter("jwt_guard.signature_disagreements".into()),
             providers: providers
                 .map(|p| ProviderMetrics {
                     fetch_success: counter(format!("jwt_guard.jwks_fetch_success.{p}")),
@@ -94,6 +96,13 @@ impl Metrics {
     pub fn cache(&self, hits: u64, misses: u64) {
         add(self.cache_hit, i64::try_from(hits).unwrap_or(i64::MAX));
         add(self.cache_miss, i64::try_from(misses).unwrap_or(i64::MAX));
+    }
+
+    /// Counts disagreements between signature backends (`both`).
+    pub fn disagreements(&self, n: u64) {
+        if n > 0 {
+            add(self.disagreements, i64::try_from(n).unwrap_or(i64::MAX));
+        }
     }
 
     /// Counts a JWKS fetch outcome for provider `i`.

@@ -1,6 +1,7 @@
 //! The thin proxy-wasm layer: Envoy's entry point, root and HTTP contexts, JWKS callouts,
 //! shared data and metrics. All decisions are made by the pure core.
 
+mod backend;
 mod http;
 mod keystore;
 mod metrics;

@@ -1,6 +1,7 @@
 //! The root context: validates the configuration (a bad one makes Envoy refuse the plugin),
 //! owns the worker state, ticks to refresh keys, and receives JWKS callout responses.
 
+use super::backend::Backend;
 use super::http::Http;
 use super::now_ms;
 use super::worker::{apply, Outcome, Worker};
@@ -64,21 +65,29 @@ impl Context for Root {
 impl RootContext for Root {
     fn on_configure(&mut self, _: usize) -> bool {
         let bytes = self.get_plugin_configuration().unwrap_or_default();
-        match Config::parse(&bytes) {
-            Ok(config) => {
+        let configured = Config::parse(&bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|config| {
+                let backend = Backend::select(config.signature_backend)
+                    .map_err(|e| format!("invalid jwt-guard configuration: {e}"))?;
+                Ok((config, backend))
+            });
+        match configured {
+            Ok((config, backend)) => {
                 log::info!(
-                    "jwt_guard: configured {} provider(s), {} rule(s)",
+                    "configured {} provider(s), {} rule(s); signatures: {}",
                     config.providers.len(),
-                    config.rules.len()
+                    config.rules.len(),
+                    backend.name()
                 );
-                self.worker = Some(Rc::new(RefCell::new(Worker::new(config))));
+                self.worker = Some(Rc::new(RefCell::new(Worker::new(config, backend))));
                 // Tick soon, so the first JWKS fetch starts before traffic arrives.
                 self.tick = None;
                 let _ = hostcalls::set_tick_period(BUSY_TICK);
                 true
             }
             Err(e) => {
-                log::error!("jwt_guard: {e}");
+                log::error!("{e}");
                 false
             }
         }

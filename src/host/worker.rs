@@ -2,6 +2,7 @@
 //! sets (refreshed when the shared copy changes), the verified-token cache, requests held
 //! while keys are fetched, and this worker's JWKS callouts.
 
+use super::backend::Backend;
 use super::keystore::SharedKeys;
 use super::metrics::Metrics;
 use crate::authz::{self, Context, Request, Verdict};
@@ -9,7 +10,6 @@ use crate::cache::TokenCache;
 use crate::config::{Config, KeySource};
 use crate::jwks::{KeySet, MAX_JWKS_BYTES};
 use crate::reject::{Denial, Reply};
-use crate::verify::JwtSimple;
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::MapType;
 use std::collections::{BTreeMap, HashMap};
@@ -60,11 +60,12 @@ pub struct Worker {
     pending: BTreeMap<u32, Pending>,
     callouts: HashMap<u32, usize>,
     metrics: Metrics,
+    backend: Backend,
 }
 
 impl Worker {
-    /// A worker for a freshly validated configuration.
-    pub fn new(config: Config) -> Worker {
+    /// A worker for a freshly validated configuration and signature backend.
+    pub fn new(config: Config, backend: Backend) -> Worker {
         let slots = config
             .providers
             .iter()
@@ -98,6 +99,7 @@ impl Worker {
             pending: BTreeMap::new(),
             callouts: HashMap::new(),
             metrics,
+            backend,
         }
     }
 
@@ -110,7 +112,7 @@ impl Worker {
         let ctx = Context {
             config: &self.config,
             now: now_ms / 1000,
-            backend: &JwtSimple,
+            backend: self.backend.check(),
         };
         let req = Request {
             method,
@@ -148,9 +150,7 @@ impl Worker {
                 unknown_kid,
             } => match self.request_fetch(provider, unknown_kid, now_ms) {
                 Ok(()) => {
-                    log::debug!(
-                        "jwt_guard: request {context_id} held for keys of provider {provider}"
-                    );
+                    log::debug!("request {context_id} held for keys of provider {provider}");
                     self.pending.insert(
                         context_id,
                         Pending {
@@ -175,15 +175,12 @@ impl Worker {
         match verdict {
             Verdict::Allow { headers } => {
                 self.metrics.allowed();
-                log::debug!("jwt_guard: request {context_id} allowed");
+                log::debug!("request {context_id} allowed");
                 Outcome::Continue(headers)
             }
             Verdict::Deny(denial) => {
                 self.metrics.denied(denial.reason());
-                log::debug!(
-                    "jwt_guard: request {context_id} denied: {}",
-                    denial.reason()
-                );
+                log::debug!("request {context_id} denied: {}", denial.reason());
                 Outcome::Reply(denial.reply())
             }
             Verdict::NeedKeys { unknown_kid, .. } => {
@@ -250,7 +247,7 @@ impl Worker {
         match KeySet::parse(&text, &provider.algorithms) {
             Ok(set) => {
                 log::debug!(
-                    "jwt_guard: provider {}: worker loaded {} keys (version {version})",
+                    "provider {}: worker loaded {} keys (version {version})",
                     provider.name,
                     set.len()
                 );
@@ -263,10 +260,7 @@ impl Worker {
                 true
             }
             Err(e) => {
-                log::warn!(
-                    "jwt_guard: provider {}: shared key set unusable: {e}",
-                    provider.name
-                );
+                log::warn!("provider {}: shared key set unusable: {e}", provider.name);
                 false
             }
         }
@@ -290,6 +284,8 @@ impl Worker {
         }
         let (hits, misses) = self.cache.take_counts();
         self.metrics.cache(hits, misses);
+        self.metrics
+            .disagreements(self.backend.take_disagreements());
         self.settle(now_ms)
     }
 
@@ -338,11 +334,7 @@ impl Worker {
             Duration::from_millis(timeout_ms),
         ) {
             Ok(token) => {
-                log::debug!(
-                    "jwt_guard: provider {}: fetching {}",
-                    provider.name,
-                    remote.uri
-                );
+                log::debug!("provider {}: fetching {}", provider.name, remote.uri);
                 slot.fetching = true;
                 self.callouts.insert(token, i);
             }
@@ -398,22 +390,19 @@ impl Worker {
         let unchanged = shared.read_keys().is_some_and(|(old, _)| old == body);
         if !unchanged {
             if let Err(e) = shared.publish_keys(body) {
-                log::warn!(
-                    "jwt_guard: provider {}: cannot share keys: {e:?}",
-                    provider.name
-                );
+                log::warn!("provider {}: cannot share keys: {e:?}", provider.name);
             }
             log::info!(
-                "jwt_guard: provider {}: key set updated, {} keys (kid: {})",
+                "provider {}: key set updated, {} keys (kid: {})",
                 provider.name,
                 set.len(),
                 set.kids().join(", ")
             );
             for why in set.skipped() {
-                log::warn!("jwt_guard: provider {}: skipped {why}", provider.name);
+                log::warn!("provider {}: skipped {why}", provider.name);
             }
         } else {
-            log::debug!("jwt_guard: provider {}: key set unchanged", provider.name);
+            log::debug!("provider {}: key set unchanged", provider.name);
         }
         let refresh_ms = provider.refresh_interval_s.saturating_mul(1000);
         shared.update_fetch(|s| {
@@ -439,7 +428,7 @@ impl Worker {
         };
         let retry = state.map_or(1, |s| s.retry_after_s(now_ms));
         log::warn!(
-            "jwt_guard: provider {}: JWKS fetch failed: {why}; {kept}; retry in {retry}s",
+            "provider {}: JWKS fetch failed: {why}; {kept}; retry in {retry}s",
             provider.name
         );
         self.metrics.fetch(i, false);
