@@ -198,8 +198,8 @@ class Envoy:
         return request(self.port, path, pairs, method)
 
     def stats(self) -> dict[str, int]:
-        """Admin /stats counters and gauges by name; wasm custom metrics appear under their own names (any
-        `wasmcustom.` prefix removed)."""
+        """Admin /stats counters and gauges by name. Envoy shows wasm custom metrics as `wasmcustom.<name>`; that
+        prefix is removed here, so tests use the plugin's own names (e.g. `jwt_guard.allowed`)."""
         doc = json.loads(request(self.admin_port, "/stats?format=json").body)
         values: dict[str, int] = {}
         for entry in doc["stats"]:

@@ -109,15 +109,6 @@ class JwksServer(LocalServer):
             self._hits.clear()
             self._served.clear()
 
-    def wait_for_hits(self, count: int, path: str = DEFAULT_PATH, timeout: float = 10.0) -> int:
-        """Poll until `path` has at least `count` hits; returns the hit count, raises TimeoutError on the deadline."""
-        deadline = time.monotonic() + timeout
-        while (hits := self.hits(path)) < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{path}: {hits} hits after {timeout}s, wanted {count}")
-            time.sleep(0.02)
-        return hits
-
     def close(self) -> None:
         """Release delayed handlers and stop serving."""
         self._closing.set()
