@@ -85,14 +85,15 @@ def test_rotation_new_kid_triggers_refetch_and_removed_kid_is_rejected(launch, s
     old, new = keys.rs256, keys.rs256_next
     server.publish(old)
     envoy = start(launch, server, refetch_cooldown_s=1)
-    assert envoy.get("/api", token=token(old)).status == 200
+    old_token = token(old)
+    assert envoy.get("/api", token=old_token).status == 200
     server.publish(new)  # the old key is removed: a complete rotation
     server.wait_quiet(1.5)
     before = server.hits()
     resp = envoy.get("/api", token=token(new))
     assert resp.status == 200, resp.body
     assert server.hits() == before + 1, "the unknown kid did not cause exactly one refetch"
-    old_token = token(old)
+    # The very token accepted before (possibly cached as verified) must now fail: its key is gone.
     assert_invalid_token(envoy.get("/api", token=old_token), old_token, r"unknown key")
 
 
@@ -100,11 +101,11 @@ def test_periodic_refresh_drops_a_removed_key(launch, server, keys):
     old, new = keys.rs256, keys.rs256_next
     server.publish(old, new)
     envoy = start(launch, server, refresh_interval_s=2, refetch_cooldown_s=30)
-    assert envoy.get("/api", token=token(old)).status == 200
+    old_token = token(old)
+    assert envoy.get("/api", token=old_token).status == 200
     assert envoy.get("/api", token=token(new)).status == 200
     server.publish(new)
     envoy.wait_metric("jwt_guard.jwks_fetch_success.prod", metric(envoy, "jwks_fetch_success.prod") + 1)
-    old_token = token(old)
     assert_invalid_token(envoy.get("/api", token=old_token), old_token, r"unknown key")
     assert envoy.get("/api", token=token(new)).status == 200
     assert metric(envoy, "jwks_keys.prod") == 1

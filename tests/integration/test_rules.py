@@ -83,3 +83,10 @@ def test_first_matching_rule_wins(guard):
     assert_missing_token(guard.get("/reports/public"))
     token = guard.token(scope="openid")
     assert_insufficient_scope(guard.get("/reports/public", token=token), token, REPORT_SCOPES)
+
+
+def test_the_same_token_is_judged_per_route(guard):
+    token = guard.token(scope="openid")
+    assert guard.get("/api", token=token).status == 200
+    assert_insufficient_scope(guard.get("/reports/2024", token=token), token, REPORT_SCOPES)
+    assert guard.get("/api", token=token).status == 200

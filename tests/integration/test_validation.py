@@ -159,6 +159,15 @@ def test_clock_skew_leeway_applies_to_exp_and_nbf(guard):
     assert guard.get("/api", token=guard.token(nbf=now() + CLOCK_SKEW_S // 2)).status == 200
 
 
+def test_an_accepted_token_still_expires(guard):
+    token = guard.token(exp=now() - CLOCK_SKEW_S + 2)  # valid for about two more seconds, leeway included
+    assert guard.get("/api", token=token).status == 200
+    deadline = time.monotonic() + 10
+    while (resp := guard.get("/api", token=token)).status == 200 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert_invalid_token(resp, token, r"expired")
+
+
 def test_token_without_kid_is_checked_against_keys_of_its_algorithm(guard, keys, strangers):
     for key in (keys.rs256_next, keys.es256, keys.eddsa):
         token = make_token(key, payload(), omit=("kid",))
