@@ -19,19 +19,33 @@ const IDLE_TICK: Duration = Duration::from_millis(1_000);
 const BUSY_TICK: Duration = Duration::from_millis(20);
 
 /// The plugin's root context on one worker.
-#[derive(Default)]
 pub struct Root {
+    id: u32,
     worker: Option<Rc<RefCell<Worker>>>,
     tick: Option<Duration>,
 }
 
 impl Root {
+    /// The root context `id`, not configured yet.
+    pub fn new(id: u32) -> Root {
+        Root {
+            id,
+            worker: None,
+            tick: None,
+        }
+    }
+
+    /// Answers or resumes held requests, then makes this root the effective context again.
     fn settle(&self, settled: Vec<(u32, Outcome)>) {
+        if settled.is_empty() {
+            return;
+        }
         for (context_id, outcome) in settled {
             if hostcalls::set_effective_context(context_id).is_ok() {
                 apply(&outcome, true);
             }
         }
+        let _ = hostcalls::set_effective_context(self.id);
     }
 
     fn retune_tick(&mut self) {
