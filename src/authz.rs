@@ -68,25 +68,31 @@ pub fn decide<'k>(
         Credentials::Bearer(token) => token,
     };
     let digest = cache::digest(token);
-    let verified = match cache.lookup(&digest) {
-        Some(hit) => match hit.window.check(ctx.now, cfg.clock_skew_s) {
-            Ok(()) => hit.clone(),
-            Err(e) => return Verdict::Deny(Denial::InvalidToken(e)),
-        },
-        None => match verify_fresh(ctx, token, keys) {
-            Ok(v) => {
-                cache.insert(digest, v.clone(), ctx.now, cfg.clock_skew_s);
-                v
-            }
-            Err(verdict) => return verdict,
-        },
-    };
-    let missing = policy::missing_scopes(need.scopes, &verified.granted);
-    if !missing.is_empty() {
-        return Verdict::Deny(Denial::InsufficientScope(need.scopes.to_vec()));
+    if let Some(hit) = cache.lookup(&digest) {
+        // A cached token was verified once; its time window and scopes are checked anew.
+        return match hit.window.check(ctx.now, cfg.clock_skew_s) {
+            Ok(()) => grant(need.scopes, &hit.granted, &hit.headers),
+            Err(e) => Verdict::Deny(Denial::InvalidToken(e)),
+        };
     }
-    Verdict::Allow {
-        headers: verified.headers,
+    match verify_fresh(ctx, token, keys) {
+        Ok(verified) => {
+            let verdict = grant(need.scopes, &verified.granted, &verified.headers);
+            cache.insert(digest, verified, ctx.now, cfg.clock_skew_s);
+            verdict
+        }
+        Err(verdict) => verdict,
+    }
+}
+
+/// Allows a verified token if it grants every scope the route requires.
+fn grant(required: &[String], granted: &[String], headers: &[(String, String)]) -> Verdict {
+    if policy::missing_scopes(required, granted).is_empty() {
+        Verdict::Allow {
+            headers: headers.to_vec(),
+        }
+    } else {
+        Verdict::Deny(Denial::InsufficientScope(required.to_vec()))
     }
 }
 

@@ -57,6 +57,14 @@ impl Root {
     }
 }
 
+/// Logs only what Envoy would print, so per-request `debug` lines cost nothing when the
+/// `wasm` log level is `info` (checked again on every tick).
+fn follow_host_log_level() {
+    if let Ok(level) = hostcalls::get_log_level() {
+        proxy_wasm::set_log_level(level);
+    }
+}
+
 impl Context for Root {
     fn on_http_call_response(&mut self, token: u32, _: usize, body_size: usize, _: usize) {
         let Some(worker) = self.worker.clone() else {
@@ -78,6 +86,7 @@ impl Context for Root {
 
 impl RootContext for Root {
     fn on_configure(&mut self, _: usize) -> bool {
+        follow_host_log_level();
         let bytes = self.get_plugin_configuration().unwrap_or_default();
         let configured = Config::parse(&bytes)
             .map_err(|e| e.to_string())
