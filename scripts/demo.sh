@@ -242,10 +242,10 @@ check() {
   [ "$status" = "$expected" ] || ok=0
   if [ "$ok" = 1 ]; then
     PASSED=$((PASSED + 1))
-    RESULTS+=("$(printf '  %s✔%s %s  %-48s %s%s%s' "$GREEN" "$R" "$status" "$what" "$DIM" "$note" "$R")")
+    RESULTS+=("$(printf '  %s✔%s %s  %-52s %s%s%s' "$GREEN" "$R" "$status" "$what" "$DIM" "$note" "$R")")
   else
     FAILED=$((FAILED + 1))
-    RESULTS+=("$(printf '  %s✘ %s  %-48s expected %s; %s%s' "$RED" "$status" "$what" "$expected" "$note" "$R")")
+    RESULTS+=("$(printf '  %s✘ %s  %-52s expected %s; %s%s' "$RED" "$status" "$what" "$expected" "$note" "$R")")
   fi
   printf '%s\n' "${RESULTS[-1]}"
 }
@@ -271,6 +271,9 @@ check 403 "GET /api/admin/users, token without write:admin" /api/admin/users \
   -H "Authorization: Bearer $READ_TOKEN"
 check 200 "GET /api/admin/users, token with write:admin" /api/admin/users \
   -H "Authorization: Bearer $ADMIN_TOKEN"
+check 403 "GET //api/./admin/users, token without write:admin" "//api/./admin/users" --path-as-is \
+  -H "Authorization: Bearer $READ_TOKEN"
+check 401 "GET /public/../api/data, no token" "/public/../api/data" --path-as-is
 ROTATED=$(curl -s --max-time 10 -X POST "$IDP/rotate" | json_field kid || true)
 [ -n "$ROTATED" ] || fail "POST $IDP/rotate failed (log: .run/demo/dev-idp.log)"
 NEW_TOKEN=$(get_token "$AUDIENCE" "read:data")

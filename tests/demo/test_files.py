@@ -66,6 +66,7 @@ def test_envoy_yaml_auth0_cluster_uses_tls_with_sni_and_the_system_cas():
     assert validation["trusted_ca"]["filename"] == "/etc/ssl/certs/ca-certificates.crt"
 
     hcm = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+    assert hcm["normalize_path"] is True and hcm["merge_slashes"] is True
     names = [f["name"] for f in hcm["http_filters"]]
     assert names == ["envoy.filters.http.wasm", "envoy.filters.http.router"]
     plugin = hcm["http_filters"][0]["typed_config"]["config"]
@@ -185,7 +186,7 @@ def test_demo_check_passes_end_to_end():
                             capture_output=True, text=True, timeout=1500)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
-    assert "demo check: 10 passed, 0 failed" in output, output[-6000:]
+    assert "demo check: 12 passed, 0 failed" in output, output[-6000:]
     assert "✘" not in output
     # Everything the demo started is gone.
     for port in (idp, envoy, admin, upstream):
