@@ -254,9 +254,7 @@ impl Worker {
                 self.cache
                     .retain_keys(i, |kid| kid.is_some_and(|k| set.has_kid(k)));
                 slot.keys = Some(set);
-                let age_s = now_ms.saturating_sub(shared.fetch_state().fetched_ms) / 1000;
-                self.metrics
-                    .key_set(i, age_s, slot.keys.as_ref().map_or(0, KeySet::len));
+                self.report_key_set(i, now_ms);
                 true
             }
             Err(e) => {
@@ -266,21 +264,25 @@ impl Worker {
         }
     }
 
+    /// Records the age and size of provider `i`'s fetched key set.
+    fn report_key_set(&self, i: usize, now_ms: u64) {
+        let Some(slot) = self.slots.get(i) else {
+            return;
+        };
+        let (Some(shared), Some(keys)) = (&slot.shared, &slot.keys) else {
+            return;
+        };
+        let age_s = now_ms.saturating_sub(shared.fetch_state().fetched_ms) / 1000;
+        self.metrics.key_set(i, age_s, keys.len());
+    }
+
     /// Periodic work: pick up new shared keys, start due fetches, settle held requests.
     pub fn tick(&mut self, now_ms: u64) -> Vec<(u32, Outcome)> {
         for i in 0..self.slots.len() {
-            self.sync_keys(i, now_ms);
-            self.maybe_fetch(i, now_ms);
-            if let (Some(slot), Some(shared)) = (
-                self.slots.get(i),
-                self.slots.get(i).and_then(|s| s.shared.as_ref()),
-            ) {
-                if slot.keys.is_some() {
-                    let age_s = now_ms.saturating_sub(shared.fetch_state().fetched_ms) / 1000;
-                    self.metrics
-                        .key_set(i, age_s, slot.keys.as_ref().map_or(0, KeySet::len));
-                }
+            if !self.sync_keys(i, now_ms) {
+                self.report_key_set(i, now_ms);
             }
+            self.maybe_fetch(i, now_ms);
         }
         let (hits, misses) = self.cache.take_counts();
         self.metrics.cache(hits, misses);
