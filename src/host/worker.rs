@@ -137,37 +137,55 @@ impl Worker {
         now_ms: u64,
     ) -> Outcome {
         let auth: Vec<&str> = authorization.iter().map(String::as_str).collect();
-        let mut verdict = self.decide(&method, &path, &auth, now_ms);
-        if let Verdict::NeedKeys { provider, .. } = verdict {
-            // Another worker may have fetched new keys since this one's last tick.
-            if self.sync_keys(provider, now_ms) {
-                verdict = self.decide(&method, &path, &auth, now_ms);
+        let verdict = self.decide_with_fresh_keys(&method, &path, &auth, now_ms);
+        let Verdict::NeedKeys {
+            provider,
+            unknown_kid,
+        } = verdict
+        else {
+            return self.finish(context_id, verdict);
+        };
+        match self.request_fetch(provider, unknown_kid, now_ms) {
+            Ok(()) => {
+                log::debug!("request {context_id} held for keys of provider {provider}");
+                self.pending.insert(
+                    context_id,
+                    Pending {
+                        method,
+                        path,
+                        authorization,
+                        provider,
+                        since_ms: now_ms,
+                    },
+                );
+                Outcome::Wait
+            }
+            Err(denial) => {
+                let verdict = match self.decide_with_fresh_keys(&method, &path, &auth, now_ms) {
+                    Verdict::NeedKeys { .. } => Verdict::Deny(denial),
+                    other => other,
+                };
+                self.finish(context_id, verdict)
             }
         }
-        let outcome = match verdict {
-            Verdict::NeedKeys {
-                provider,
-                unknown_kid,
-            } => match self.request_fetch(provider, unknown_kid, now_ms) {
-                Ok(()) => {
-                    log::debug!("request {context_id} held for keys of provider {provider}");
-                    self.pending.insert(
-                        context_id,
-                        Pending {
-                            method,
-                            path,
-                            authorization,
-                            provider,
-                            since_ms: now_ms,
-                        },
-                    );
-                    return Outcome::Wait;
-                }
-                Err(denial) => Verdict::Deny(denial),
-            },
+    }
+
+    /// Decides; when keys are missing, reloads the shared copy once and decides again. A
+    /// fetch that ended elsewhere published its keys before releasing its lease, so a
+    /// reload after seeing no fetch in flight cannot miss them.
+    fn decide_with_fresh_keys(
+        &mut self,
+        method: &str,
+        path: &str,
+        authorization: &[&str],
+        now_ms: u64,
+    ) -> Verdict {
+        match self.decide(method, path, authorization, now_ms) {
+            Verdict::NeedKeys { provider, .. } if self.sync_keys(provider, now_ms) => {
+                self.decide(method, path, authorization, now_ms)
+            }
             other => other,
-        };
-        self.finish(context_id, outcome)
+        }
     }
 
     /// Counts and logs a final verdict.
@@ -448,17 +466,17 @@ impl Worker {
             let auth: Vec<&str> = auth.iter().map(String::as_str).collect();
             let (method, path, provider, since) =
                 (p.method.clone(), p.path.clone(), p.provider, p.since_ms);
-            let verdict = self.decide(&method, &path, &auth, now_ms);
-            if let Verdict::NeedKeys { unknown_kid, .. } = verdict {
+            let mut verdict = self.decide(&method, &path, &auth, now_ms);
+            if let Verdict::NeedKeys { .. } = verdict {
                 if self.still_fetching(provider, since, now_ms) {
                     continue;
                 }
+                verdict = self.decide_with_fresh_keys(&method, &path, &auth, now_ms);
+            }
+            if let Verdict::NeedKeys { unknown_kid, .. } = verdict {
                 let retry = self.slots.get(provider).and_then(|s| s.shared.as_ref());
                 let retry = retry.map_or(1, |s| s.fetch_state().retry_after_s(now_ms));
-                let outcome = self.finish(id, Verdict::Deny(Verdict::give_up(unknown_kid, retry)));
-                self.pending.remove(&id);
-                settled.push((id, outcome));
-                continue;
+                verdict = Verdict::Deny(Verdict::give_up(unknown_kid, retry));
             }
             self.pending.remove(&id);
             settled.push((id, self.finish(id, verdict)));

@@ -106,6 +106,12 @@ def test_periodic_refresh_drops_a_removed_key(launch, server, keys):
     assert envoy.get("/api", token=token(new)).status == 200
     server.publish(new)
     envoy.wait_metric("jwt_guard.jwks_fetch_success.prod", metric(envoy, "jwks_fetch_success.prod") + 1)
+    # The fetching thread may not be the one serving traffic: a worker picks up the new
+    # shared key set (and drops cached tokens of the removed key) on its next tick, <= 1 s.
+    deadline = time.monotonic() + 2.5
+    while envoy.get("/api", token=old_token).status == 200:
+        assert time.monotonic() < deadline, "the removed key still verifies 2.5 s after the fetch"
+        time.sleep(0.05)
     assert_invalid_token(envoy.get("/api", token=old_token), old_token, r"unknown key")
     assert envoy.get("/api", token=token(new)).status == 200
     assert metric(envoy, "jwks_keys.prod") == 1
