@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `make bench`: builds jwt_guard.wasm and the native profiler, then runs bench/bench.py,
+# which starts Envoy in each configuration, drives it with wrk and writes bench/results.md.
+# Needs what `scripts/bootstrap.sh --with-wrk` installs (.venv with Envoy, wrk).
+# Extra arguments go to bench.py (e.g. `bench/run.sh --duration 3 --concurrency 1`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+
+PY=.venv/bin/python
+for need in "$PY" .venv/bin/envoy; do
+  [ -x "$need" ] || { echo "bench: $need missing; run scripts/bootstrap.sh --with-wrk" >&2; exit 2; }
+done
+command -v wrk >/dev/null || { echo "bench: wrk missing; run scripts/bootstrap.sh --with-wrk" >&2; exit 2; }
+
+# The wasm build is mostly one long single-threaded LTO step, so the profiler builds
+# alongside it on the other core.
+echo "bench: building jwt_guard.wasm and bench/profile"
+mkdir -p bench/out
+cargo build --release --manifest-path bench/profile/Cargo.toml >bench/out/profile-build.log 2>&1 &
+profile_pid=$!
+cargo build --release --target wasm32-wasip1
+profile_bin=""
+if wait "$profile_pid"; then
+  profile_bin=bench/profile/target/release/jwt-guard-profile
+else
+  echo "bench: profiler build failed (see bench/out/profile-build.log); continuing without it" >&2
+fi
+echo "bench: builds done after $(( $(date +%s) - start ))s"
+
+callgrind=()
+if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
+  callgrind=(--callgrind)
+fi
+
+"$PY" bench/bench.py --profile-bin "$profile_bin" "${callgrind[@]}" "$@"
+echo "bench: total $(( $(date +%s) - start ))s; results in bench/results.md"

@@ -1,0 +1,87 @@
+-- wrk script for the jwt-guard benchmark.
+--   wrk ... -s bench/tokens.lua http://127.0.0.1:PORT/ -- TOKENS EXPECTED OUT
+-- TOKENS: file with one token per line ("-" = send no Authorization header).
+-- Each thread pre-formats one request per token and cycles through them, starting at
+-- its own offset so the two threads do not send the same token at the same time.
+-- EXPECTED: the only status counted as correct; any other status is counted as "bad",
+-- so a misconfigured run (401/500 where 200 is expected) is flagged, never hidden.
+-- OUT: file that done() writes one JSON line of results to.
+
+local threads = {}
+local counter = 0
+
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+
+-- Per-thread state (each thread has its own Lua interpreter).
+local requests = {}
+local n = 0
+local i = 0
+local expected = 200
+bad = 0
+bad_status = 0
+
+function init(args)
+  local path = args[1] or "-"
+  expected = tonumber(args[2] or "200")
+  if path == "-" then
+    requests[1] = wrk.format("GET", "/")
+  else
+    for line in io.lines(path) do
+      if #line > 0 then
+        requests[#requests + 1] = wrk.format("GET", "/", { Authorization = "Bearer " .. line })
+      end
+    end
+  end
+  n = #requests
+  if n == 0 then
+    error("no tokens in " .. path)
+  end
+  -- id is set by setup() before init() runs.
+  i = math.floor((id or 0) * n / 2) % n
+end
+
+function request()
+  i = i + 1
+  if i > n then
+    i = 1
+  end
+  return requests[i]
+end
+
+function response(status, headers, body)
+  if status ~= expected then
+    bad = bad + 1
+    bad_status = status
+  end
+end
+
+function done(summary, latency, requests_)
+  local bad_total, last_bad = 0, 0
+  for _, t in ipairs(threads) do
+    bad_total = bad_total + (t:get("bad") or 0)
+    local s = t:get("bad_status") or 0
+    if s ~= 0 then
+      last_bad = s
+    end
+  end
+  local e = summary.errors
+  local out = string.format(
+    '{"requests": %d, "duration_us": %d, "bytes": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, ' ..
+      '"max_us": %d, "bad": %d, "bad_status": %d, "connect_errors": %d, "read_errors": %d, ' ..
+      '"write_errors": %d, "timeouts": %d, "non_2xx_3xx": %d}',
+    summary.requests, summary.duration, summary.bytes,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+    bad_total, last_bad, e.connect, e.read, e.write, e.timeout, e.status)
+  local path = os.getenv("WRK_OUT")
+  if path and #path > 0 then
+    local f = assert(io.open(path, "w"))
+    f:write(out, "\n")
+    f:close()
+  else
+    io.write(out, "\n")
+  end
+end
