@@ -1,0 +1,139 @@
+//! Authorization header values -> the filter's whole decision (extraction, strict parsing, issuer, keys, claims,
+//! signature, scopes, cache), with a fixed inline JWKS and a fixed clock, through the differential backend
+//! ("both": jwt-simple and a host-style RS* check). Oracles: no panic; the backends never disagree; the cached
+//! verdict equals the fresh one; and whatever is accepted verifies with an independent implementation (oracle.rs).
+#![no_main]
+
+mod oracle;
+
+use jwt_guard::authz::{self, Context, Request, Verdict};
+use jwt_guard::cache::TokenCache;
+use jwt_guard::config::{Config, KeySource};
+use jwt_guard::hostsig::{
+    Both, HostSignature, Transport, VerifySignatureArguments, VerifySignatureResult,
+};
+use jwt_guard::jwks::KeySet;
+use jwt_guard::token::{self, Credentials};
+use jwt_guard::verify::{self, JwtSimple};
+use libfuzzer_sys::fuzz_target;
+use prost::Message;
+use rsa::pkcs1v15::{Signature, VerifyingKey};
+use rsa::pkcs8::DecodePublicKey;
+use rsa::signature::Verifier;
+use rsa::RsaPublicKey;
+use std::sync::OnceLock;
+
+/// The clock the fixture tokens were minted for (fuzz/make_seeds.py NOW).
+const NOW: u64 = 1_900_000_000;
+
+fn jwks() -> &'static serde_json::Value {
+    static JWKS: OnceLock<serde_json::Value> = OnceLock::new();
+    JWKS.get_or_init(|| {
+        let cfg: serde_json::Value =
+            serde_json::from_slice(include_bytes!("../fixtures/config.json")).expect("json");
+        serde_json::from_str(cfg["providers"][0]["jwks"].as_str().expect("inline jwks"))
+            .expect("jwks json")
+    })
+}
+
+fn config() -> &'static Config {
+    static CONFIG: OnceLock<Config> = OnceLock::new();
+    CONFIG.get_or_init(|| {
+        Config::parse(include_bytes!("../fixtures/config.json"))
+            .expect("fixtures/config.json must parse")
+    })
+}
+
+/// Stands in for Envoy's `verify_signature` (BoringSSL): DER SubjectPublicKeyInfo, PKCS#1 v1.5, by hash name.
+struct RustCrypto;
+
+impl Transport for RustCrypto {
+    fn call(&self, arguments: &[u8]) -> Result<Vec<u8>, String> {
+        let args = VerifySignatureArguments::decode(arguments).map_err(|e| e.to_string())?;
+        let key = RsaPublicKey::from_public_key_der(&args.public_key).map_err(|e| e.to_string())?;
+        let sig = Signature::try_from(args.signature.as_slice()).map_err(|e| e.to_string())?;
+        let ok = match args.hash_function.as_str() {
+            "sha256" => VerifyingKey::<sha2::Sha256>::new(key)
+                .verify(&args.text, &sig)
+                .is_ok(),
+            "sha384" => VerifyingKey::<sha2::Sha384>::new(key)
+                .verify(&args.text, &sig)
+                .is_ok(),
+            "sha512" => VerifyingKey::<sha2::Sha512>::new(key)
+                .verify(&args.text, &sig)
+                .is_ok(),
+            other => return Err(format!("unknown hash {other}")),
+        };
+        Ok(VerifySignatureResult {
+            result: ok,
+            error: String::new(),
+        }
+        .encode_to_vec())
+    }
+}
+
+fn inline_keys(cfg: &Config, i: usize) -> Option<&KeySet> {
+    match cfg.providers.get(i).map(|p| &p.keys) {
+        Some(KeySource::Inline(set)) => Some(set),
+        _ => None,
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let cfg = config();
+    let text = String::from_utf8_lossy(data);
+    let values: Vec<&str> = text.split('\n').collect();
+    let backend = Both::new(JwtSimple, HostSignature::new(RustCrypto));
+    let ctx = Context {
+        config: cfg,
+        now: NOW,
+        backend: &backend,
+    };
+    for (method, path) in [
+        ("GET", "/api/items"),
+        ("DELETE", "/admin/users"),
+        ("GET", "/healthz/../admin"),
+    ] {
+        let req = Request {
+            method,
+            path,
+            authorization: &values,
+        };
+        let mut cache = TokenCache::new(4);
+        let fresh = authz::decide(&ctx, &req, |i| inline_keys(cfg, i), &mut cache);
+        let cached = authz::decide(&ctx, &req, |i| inline_keys(cfg, i), &mut cache);
+        assert_eq!(fresh, cached, "a cached verdict differs from the fresh one");
+        if let Verdict::Allow { .. } = fresh {
+            if let Credentials::Bearer(tok) = token::extract(&values) {
+                assert!(
+                    oracle::genuine(tok, jwks()),
+                    "accepted a token that does not verify independently: {tok:?}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        backend.take_disagreements(),
+        0,
+        "signature backends disagree"
+    );
+    // The token parser and verifier on their own, with the largest size bound the configuration allows.
+    if let Ok(jws) = token::parse(&text, 64 * 1024) {
+        for (i, provider) in cfg.providers.iter().enumerate() {
+            if let Some(keys) = inline_keys(cfg, i) {
+                let verdict = verify::verify(&jws, provider, keys, NOW, 60, &backend);
+                if verdict.is_ok() {
+                    assert!(
+                        oracle::genuine(&text, jwks()),
+                        "verify accepted a token that does not verify independently"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            backend.take_disagreements(),
+            0,
+            "signature backends disagree"
+        );
+    }
+});
