@@ -13,16 +13,22 @@ for need in "$PY" .venv/bin/envoy; do
 done
 command -v wrk >/dev/null || { echo "bench: wrk missing; run scripts/bootstrap.sh --with-wrk" >&2; exit 2; }
 
-# The wasm build is mostly one long single-threaded LTO step, so the profiler builds
-# alongside it on the other core.
+# The wasm build is mostly one long single-threaded LTO step, so the profiler (native, for
+# timings and callgrind, and wasm32-wasip1, to time the same steps in V8) builds alongside
+# it on the other core.
 echo "bench: building jwt_guard.wasm and bench/profile"
 mkdir -p bench/out
-cargo build --release --manifest-path bench/profile/Cargo.toml >bench/out/profile-build.log 2>&1 &
+host=$(rustc -vV | sed -n 's/^host: //p')
+targets=(--target "$host")
+command -v node >/dev/null && targets+=(--target wasm32-wasip1)  # the V8 timings need node
+cargo build --release --manifest-path bench/profile/Cargo.toml "${targets[@]}" \
+  >bench/out/profile-build.log 2>&1 &
 profile_pid=$!
 cargo build --release --target wasm32-wasip1
-profile_bin=""
+profile=()
 if wait "$profile_pid"; then
-  profile_bin=bench/profile/target/release/jwt-guard-profile
+  profile=(--profile-bin "bench/profile/target/$host/release/jwt-guard-profile"
+           --profile-wasm bench/profile/target/wasm32-wasip1/release/jwt-guard-profile.wasm)
 else
   echo "bench: profiler build failed (see bench/out/profile-build.log); continuing without it" >&2
 fi
@@ -33,5 +39,5 @@ if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; t
   callgrind=(--callgrind)
 fi
 
-"$PY" bench/bench.py --profile-bin "$profile_bin" "${callgrind[@]}" "$@"
+"$PY" bench/bench.py "${profile[@]}" "${callgrind[@]}" "$@"
 echo "bench: total $(( $(date +%s) - start ))s; results in bench/results.md"
