@@ -1,10 +1,12 @@
 //! Where does a jwt-guard verification spend its time? Times each step of the uncached
 //! path natively, per algorithm, on tokens minted by bench/bench.py:
 //!
-//!   profile TOKENS_DIR                 print a Markdown table of µs per step
+//!   profile TOKENS_DIR [--quick]        print a Markdown table of µs per step
 //!   profile TOKENS_DIR --callgrind ALG  run only full decisions (cache off) for callgrind
 //!
-//! TOKENS_DIR holds jwks.json and <alg>-distinct.txt (one token per line).
+//! TOKENS_DIR holds jwks.json and <alg>-distinct.txt (one token per line). Built for
+//! wasm32-wasip1 it runs under a WASI host (bench/profile/run-wasm.mjs: Node's V8), which
+//! shows what each step costs as wasm; `--quick` uses fewer tokens there, where RSA is slow.
 
 use jwt_guard::authz::{self, Context, Request, Verdict};
 use jwt_guard::cache::{self, TokenCache, Verified};
@@ -21,6 +23,7 @@ use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 const TOKENS_PER_ALG: usize = 1000;
+const QUICK_TOKENS_PER_ALG: usize = 150;
 const ROUNDS: usize = 5;
 const CALLGRIND_DECISIONS: usize = 200;
 const ALGS: [&str; 2] = ["RS256", "ES256"];
@@ -79,14 +82,18 @@ impl Setup {
     }
 }
 
-fn tokens(dir: &Path, alg: &str) -> Result<Vec<String>, String> {
+fn tokens(dir: &Path, alg: &str, count: usize) -> Result<Vec<String>, String> {
     let path = dir.join(format!("{}-distinct.txt", alg.to_lowercase()));
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(text.lines().filter(|l| !l.is_empty()).take(TOKENS_PER_ALG).map(str::to_string).collect())
+    Ok(text.lines().filter(|l| !l.is_empty()).take(count).map(str::to_string).collect())
 }
 
-/// Median over rounds of the mean µs per item of `step`.
+/// Median over rounds of the mean µs per item of `step`, after one untimed round (a JIT
+/// compiles hot wasm functions again once they are hot).
 fn time_per_item<T>(items: &[T], mut step: impl FnMut(&T)) -> f64 {
+    for item in items {
+        step(item);
+    }
     let mut rounds: Vec<f64> = (0..ROUNDS)
         .map(|_| {
             let t0 = Instant::now();
@@ -130,7 +137,7 @@ fn insert_into_full_cache(toks: &[String], now: u64) -> f64 {
         cache.insert(cache::digest(&format!("fill-{i}")), entry(), now, 60);
     }
     // Every round needs digests the cache has not seen (a replaced entry evicts nothing).
-    let mut rounds: Vec<f64> = (0..ROUNDS)
+    let mut rounds: Vec<f64> = (0..=ROUNDS)
         .map(|round| {
             let digests: Vec<_> = toks.iter().map(|t| cache::digest(&format!("{round}{t}"))).collect();
             let t0 = Instant::now();
@@ -139,6 +146,7 @@ fn insert_into_full_cache(toks: &[String], now: u64) -> f64 {
             }
             t0.elapsed().as_secs_f64() * 1e6 / digests.len().max(1) as f64
         })
+        .skip(1) // warm-up round
         .collect();
     rounds.sort_by(f64::total_cmp);
     rounds.get(ROUNDS / 2).copied().unwrap_or(0.0)
@@ -148,7 +156,7 @@ fn run(dir: &Path, mode: Option<&str>, which: Option<&str>) -> Result<(), String
     if mode == Some("--callgrind") {
         let alg = which.ok_or("--callgrind needs an algorithm")?;
         let setup = Setup::load(dir, 0)?;
-        let toks = tokens(dir, alg)?;
+        let toks = tokens(dir, alg, CALLGRIND_DECISIONS)?;
         let bearers: Vec<String> = toks.iter().take(CALLGRIND_DECISIONS).map(|t| format!("Bearer {t}")).collect();
         let mut cache = TokenCache::new(0);
         for b in &bearers {
@@ -160,6 +168,7 @@ fn run(dir: &Path, mode: Option<&str>, which: Option<&str>) -> Result<(), String
         return Ok(());
     }
 
+    let quick = mode == Some("--quick");
     let mut rows: Vec<(&str, Vec<f64>)> = vec![
         ("SHA-256 digest of the token (cache key)", vec![]),
         ("`token::parse`: base64url + header/claims JSON (jwt-guard)", vec![]),
@@ -174,7 +183,8 @@ fn run(dir: &Path, mode: Option<&str>, which: Option<&str>) -> Result<(), String
     for alg in ALGS {
         let off = Setup::load(dir, 0)?;
         let on = Setup::load(dir, 10_000)?;
-        let toks = tokens(dir, alg)?;
+        let count = if quick { QUICK_TOKENS_PER_ALG } else { TOKENS_PER_ALG };
+        let toks = tokens(dir, alg, count)?;
         let bearers: Vec<String> = toks.iter().map(|t| format!("Bearer {t}")).collect();
         let keys = off.keys()?;
         let provider = off.config.providers.first().ok_or("no provider")?;
@@ -219,7 +229,8 @@ fn run(dir: &Path, mode: Option<&str>, which: Option<&str>) -> Result<(), String
             row.1.push(v);
         }
     }
-    println!("| step (native, release) | {} µs | {} µs |", ALGS[0], ALGS[1]);
+    let build = if cfg!(target_arch = "wasm32") { "wasm" } else { "native" };
+    println!("| step ({build}, release) | {} µs | {} µs |", ALGS[0], ALGS[1]);
     println!("|---|---:|---:|");
     for (name, v) in &rows {
         let cells: Vec<String> = v.iter().map(|x| format!("{x:.2}")).collect();
