@@ -67,8 +67,8 @@ pub fn decide<'k>(
         Credentials::Invalid(why) => return Verdict::Deny(Denial::InvalidRequest(why)),
         Credentials::Bearer(token) => token,
     };
-    let digest = cache::digest(token);
-    if let Some(hit) = cache.lookup(&digest) {
+    let digest = cache.enabled().then(|| cache::digest(token));
+    if let Some(hit) = digest.as_ref().and_then(|d| cache.lookup(d)) {
         // A cached token was verified once; its time window and scopes are checked anew.
         return match hit.window.check(ctx.now, cfg.clock_skew_s) {
             Ok(()) => grant(need.scopes, &hit.granted, &hit.headers),
@@ -78,7 +78,9 @@ pub fn decide<'k>(
     match verify_fresh(ctx, token, keys) {
         Ok(verified) => {
             let verdict = grant(need.scopes, &verified.granted, &verified.headers);
-            cache.insert(digest, verified, ctx.now, cfg.clock_skew_s);
+            if let Some(digest) = digest {
+                cache.insert(digest, verified, ctx.now, cfg.clock_skew_s);
+            }
             verdict
         }
         Err(verdict) => verdict,

@@ -1,5 +1,7 @@
-//! A bounded per-worker cache of verified tokens, keyed by the SHA-256 of the token (the
-//! token itself is never stored). An entry holds what a later request needs to re-apply
+//! A bounded per-worker cache of verified tokens, keyed by the BLAKE3 hash of the token
+//! (the token itself is never stored). BLAKE3 rather than SHA-256: inside V8 it hashes a
+//! typical access token in under a third of the time, and the hash is most of the cost
+//! of a cache hit. An entry holds what a later request needs to re-apply
 //! the time and scope checks without parsing or verifying again.
 
 use std::collections::{HashMap, VecDeque};
@@ -24,7 +26,7 @@ pub type Digest = [u8; 32];
 
 /// Digest of a token, for cache look-ups.
 pub fn digest(token: &str) -> Digest {
-    hmac_sha256::Hash::hash(token.as_bytes())
+    *blake3::hash(token.as_bytes()).as_bytes()
 }
 
 /// Bounded map from token digest to [`Verified`], evicting expired entries first and
@@ -48,6 +50,11 @@ impl TokenCache {
             hits: 0,
             misses: 0,
         }
+    }
+
+    /// Whether the cache holds anything at all (a size of 0 disables it).
+    pub fn enabled(&self) -> bool {
+        self.capacity > 0
     }
 
     /// The entry for `digest`, if any; counts the hit or miss when the cache is enabled.

@@ -19,8 +19,13 @@ impl SharedKeys {
     /// Names the records after the provider and a digest of its issuer and JWKS URI, so two
     /// plugins with the same `vm_id` but other settings do not share keys.
     pub fn new(provider: &Provider, remote: &RemoteJwks) -> SharedKeys {
-        let id = hmac_sha256::Hash::hash(format!("{}\n{}", provider.issuer, remote.uri).as_bytes());
-        let tag: String = id.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        let id = blake3::hash(format!("{}\n{}", provider.issuer, remote.uri).as_bytes());
+        let tag: String = id
+            .as_bytes()
+            .iter()
+            .take(6)
+            .map(|b| format!("{b:02x}"))
+            .collect();
         let base = format!("jwt_guard.{}.{tag}", provider.name);
         SharedKeys {
             keys: format!("{base}.keys"),
