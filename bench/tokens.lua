@@ -1,11 +1,13 @@
 -- wrk script for the jwt-guard benchmark.
---   wrk ... -s bench/tokens.lua http://127.0.0.1:PORT/ -- TOKENS EXPECTED OUT
+--   wrk ... -s bench/tokens.lua http://127.0.0.1:PORT/ -- TOKENS EXPECTED [HEADER]
 -- TOKENS: file with one token per line ("-" = send no Authorization header).
+-- HEADER: send "Bearer <token>" in this header instead of Authorization (a request of the
+-- same size that carries no credentials, for the padded wasm floor).
 -- Each thread pre-formats one request per token and cycles through them, starting at
 -- its own offset so the two threads do not send the same token at the same time.
 -- EXPECTED: the only status counted as correct; any other status is counted as "bad",
 -- so a misconfigured run (401/500 where 200 is expected) is flagged, never hidden.
--- OUT: file that done() writes one JSON line of results to.
+-- Results: done() writes one JSON line to the file named by $WRK_OUT (stdout if unset).
 
 local threads = {}
 local counter = 0
@@ -27,12 +29,13 @@ bad_status = 0
 function init(args)
   local path = args[1] or "-"
   expected = tonumber(args[2] or "200")
+  local header = args[3] or "Authorization"
   if path == "-" then
     requests[1] = wrk.format("GET", "/")
   else
     for line in io.lines(path) do
       if #line > 0 then
-        requests[#requests + 1] = wrk.format("GET", "/", { Authorization = "Bearer " .. line })
+        requests[#requests + 1] = wrk.format("GET", "/", { [header] = "Bearer " .. line })
       end
     end
   end
