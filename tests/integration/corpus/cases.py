@@ -146,14 +146,13 @@ def std_alphabet_token(f: Forge) -> str:
 
 
 def sized(f: Forge, total: int, name: str = "rs256") -> str:
-    """A correctly signed token of exactly `total` characters (filler in a claim and, for the last characters base64
-    cannot reach from one segment alone, in a header member)."""
+    """A correctly signed token of exactly `total` characters (filler in a claim and, for the lengths base64 cannot
+    reach from one segment alone, in a header member)."""
     key = f.k[name]
-    base = len(f.valid(name, pad=""))
     for head_pad in range(4):
         header = f.header_of(key, **({"x": "h" * head_pad} if head_pad else {}))
-        fill = (total - base) * 3 // 4
-        for extra in range(max(fill - 8, 0), fill + 8):
+        fill = (total - len(f.token(key, header, f.claims(pad="")))) * 3 // 4
+        for extra in range(max(fill - 16, 0), fill + 16):
             candidate = f.token(key, header, f.claims(pad="x" * extra))
             if len(candidate) == total:
                 return candidate
