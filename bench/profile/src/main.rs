@@ -170,7 +170,7 @@ fn run(dir: &Path, mode: Option<&str>, which: Option<&str>) -> Result<(), String
 
     let quick = mode == Some("--quick");
     let mut rows: Vec<(&str, Vec<f64>)> = vec![
-        ("SHA-256 digest of the token (cache key)", vec![]),
+        ("`cache::digest` of the token (cache key)", vec![]),
         ("`token::parse`: base64url + header/claims JSON (jwt-guard)", vec![]),
         ("`verify::check_claims`: exp/nbf/aud", vec![]),
         ("`JwtSimple.check` = jwt-simple `verify_token` (total)", vec![]),
