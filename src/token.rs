@@ -208,6 +208,15 @@ mod tests {
         assert!(matches!(extract(&["Bearer a b"]), Credentials::Invalid(_)));
         assert!(matches!(extract(&["Bearer a\"b"]), Credentials::Invalid(_)));
         assert!(matches!(extract(&["Bearer ==="]), Credentials::Invalid(_)));
+        // What the host makes of a non-UTF-8 byte inside a token: still a bad bearer token.
+        assert!(matches!(
+            extract(&["Bearer abc\u{fffd}def"]),
+            Credentials::Invalid(_)
+        ));
+        assert!(matches!(
+            extract(&["Bearer \u{fffd}"]),
+            Credentials::Invalid(_)
+        ));
     }
 
     fn claims_now() -> String {

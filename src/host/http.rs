@@ -25,9 +25,11 @@ impl Http {
     }
 }
 
-/// A request header as text; non-UTF-8 values count as absent-but-present garbage.
+/// A request header as text. Bytes that are not UTF-8 become U+FFFD in place, so a
+/// `Bearer` value with such a byte is still read as a (malformed) bearer token and refused,
+/// never mistaken for the absence of a token.
 fn header_text(bytes: Vec<u8>) -> String {
-    String::from_utf8(bytes).unwrap_or_else(|_| "\u{fffd}".to_string())
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 impl Context for Http {
