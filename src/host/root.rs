@@ -13,9 +13,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-/// Tick period while nothing is waiting.
+/// Longest tick period (nothing waiting, no fetch due sooner).
 const IDLE_TICK: Duration = Duration::from_millis(1_000);
-/// Tick period while requests are held or a fetch is wanted.
+/// Shortest tick period (requests held, a fetch wanted or due).
 const BUSY_TICK: Duration = Duration::from_millis(20);
 
 /// The plugin's root context on one worker.
@@ -49,8 +49,14 @@ impl Root {
     }
 
     fn retune_tick(&mut self) {
-        let busy = self.worker.as_ref().is_some_and(|w| w.borrow().busy());
-        let period = if busy { BUSY_TICK } else { IDLE_TICK };
+        let period = self.worker.as_ref().map_or(IDLE_TICK, |w| {
+            let ms = w.borrow().tick_period_ms(
+                now_ms(),
+                BUSY_TICK.as_millis() as u64,
+                IDLE_TICK.as_millis() as u64,
+            );
+            Duration::from_millis(ms)
+        });
         if self.tick != Some(period) && hostcalls::set_tick_period(period).is_ok() {
             self.tick = Some(period);
         }

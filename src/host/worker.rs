@@ -50,6 +50,8 @@ struct Slot {
     version: Option<u32>,
     want: Want,
     fetching: bool,
+    /// The shared schedule's next attempt, as last seen (0: unknown).
+    next_attempt_ms: u64,
 }
 
 /// The state of one worker (one wasm VM).
@@ -83,6 +85,7 @@ impl Worker {
                     version: None,
                     want: Want::Nothing,
                     fetching: false,
+                    next_attempt_ms: 0,
                 }
             })
             .collect();
@@ -241,9 +244,18 @@ impl Worker {
         self.pending.remove(&context_id);
     }
 
-    /// Whether the root context should tick fast (requests held or fetches wanted).
-    pub fn busy(&self) -> bool {
-        !self.pending.is_empty() || self.slots.iter().any(|s| s.want != Want::Nothing)
+    /// How long the root context may sleep: briefly while requests are held or a fetch is
+    /// wanted, otherwise until the next scheduled fetch, at most `idle_ms`.
+    pub fn tick_period_ms(&self, now_ms: u64, busy_ms: u64, idle_ms: u64) -> u64 {
+        if !self.pending.is_empty() || self.slots.iter().any(|s| s.want != Want::Nothing) {
+            return busy_ms;
+        }
+        self.slots
+            .iter()
+            .filter(|s| s.shared.is_some() && !s.fetching)
+            .map(|s| s.next_attempt_ms.saturating_sub(now_ms))
+            .fold(idle_ms, u64::min)
+            .clamp(busy_ms, idle_ms)
     }
 
     /// Reloads provider `i`'s keys if the shared copy changed; true when it did.
@@ -337,6 +349,7 @@ impl Worker {
             }
         });
         if claimed.is_none() {
+            slot.next_attempt_ms = shared.fetch_state().next_attempt_ms;
             return;
         }
         let headers = vec![
