@@ -30,12 +30,25 @@ pub fn requirement<'a>(rules: &'a [Rule], method: &str, path: &str) -> Requireme
     }
 }
 
-/// The path without query or fragment, with unreserved percent-escapes decoded, `//`
-/// merged and dot-segments resolved (RFC 3986 §6.2.2), so `/public/../admin` cannot
-/// borrow the rule of `/public`.
+/// Bound on repeated percent-decoding of a path.
+const MAX_DECODE_ROUNDS: usize = 8;
+
+/// The path without query or fragment, with unreserved percent-escapes decoded, encoded
+/// slashes (`%2F`, `%5C`) and backslashes read as `/`, `//` merged and dot-segments
+/// resolved (RFC 3986 §6.2.2), so neither `/public/../admin` nor `/public/..%2Fadmin` can
+/// borrow the rule of `/public` (an upstream may decode them to `/admin`).
 pub fn normalize(path: &str) -> String {
     let path = path.split(['?', '#']).next().unwrap_or("");
-    let decoded = decode_unreserved(path);
+    // Decoding can reveal new escapes (`%%32%66` -> `%2f`): decode until nothing changes,
+    // so a path decoded twice downstream still means what was matched here.
+    let mut decoded = decode_unreserved(path);
+    for _ in 0..MAX_DECODE_ROUNDS {
+        let again = decode_unreserved(&decoded);
+        if again == decoded {
+            break;
+        }
+        decoded = again;
+    }
     let mut segments: Vec<&str> = Vec::new();
     for seg in decoded.split('/') {
         match seg {
@@ -66,14 +79,14 @@ fn decode_unreserved(path: &str) -> String {
             .get(i + 1..i + 3)
             .and_then(|h| std::str::from_utf8(h).ok())
             .and_then(|h| u8::from_str_radix(h, 16).ok())
-            .filter(|v| b == b'%' && (v.is_ascii_alphanumeric() || b"-._~".contains(v)));
+            .filter(|v| b == b'%' && (v.is_ascii_alphanumeric() || b"-._~/\\".contains(v)));
         match escaped {
             Some(v) => {
-                out.push(v);
+                out.push(if v == b'\\' { b'/' } else { v });
                 i += 3;
             }
             None => {
-                out.push(b);
+                out.push(if b == b'\\' { b'/' } else { b });
                 i += 1;
             }
         }
@@ -159,7 +172,12 @@ mod tests {
         assert_eq!(normalize("/../../"), "/");
         assert_eq!(normalize(""), "/");
         assert_eq!(normalize("/a/"), "/a/");
-        assert_eq!(normalize("/a%2Fb%zz%4"), "/a%2Fb%zz%4");
+        assert_eq!(normalize("/a%2Fb%zz%4"), "/a/b%zz%4");
+        assert_eq!(normalize("/a%5cb\\c%3F"), "/a/b/c%3F");
+        assert_eq!(normalize("/public/%%32%65%%32%65/admin"), "/admin");
+        for p in ["/x/%%32%66y", "/%%%32%35%32%46", "/a/%2525/b"] {
+            assert_eq!(normalize(&normalize(p)), normalize(p), "{p}");
+        }
         assert_eq!(normalize("/é/%41"), "/é/A");
     }
 
