@@ -162,12 +162,6 @@ def mint(out: Path) -> tuple[str, dict[str, dict[str, Path]]]:
 # --------------------------------------------------------------------------- Envoy
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def router() -> dict:
     return {"name": "envoy.filters.http.router",
             "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}
@@ -228,11 +222,11 @@ class Envoy:
     def __init__(self, envoy_bin: Path, name: str, filters: list[dict], concurrency: int, workdir: Path,
                  wait: bool = True):
         self.name = name
-        self.port = free_port()
+        self.port = 0  # the kernel picks it (no race between Envoys starting together); read back once ready
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         template = string.Template((BENCH / "envoy.yaml.in").read_text())
-        config = template.substitute(port=self.port, http_filters=json.dumps(filters + [router()]))
+        config = template.substitute(http_filters=json.dumps(filters + [router()]))
         self.config_path = workdir / f"{name}.yaml"
         self.config_path.write_text(config)
         self.admin_path = workdir / f"{name}.admin"
@@ -259,9 +253,13 @@ class Envoy:
             if self.admin:
                 try:
                     with urllib.request.urlopen(f"http://{self.admin}/ready", timeout=1) as r:
-                        if r.status == 200:
-                            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                                return
+                        ready = r.status == 200
+                    if ready:
+                        with urllib.request.urlopen(f"http://{self.admin}/listeners?format=json", timeout=1) as r:
+                            listeners = json.loads(r.read())["listener_statuses"]
+                        self.port = int(listeners[0]["local_address"]["socket_address"]["port_value"])
+                        with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                            return
                 except OSError:
                     pass
             time.sleep(0.05)
