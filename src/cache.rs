@@ -36,6 +36,9 @@ pub struct TokenCache {
     capacity: usize,
     entries: HashMap<Digest, Verified>,
     order: VecDeque<Digest>,
+    /// The earliest `exp` among the entries (a lower bound after removals): no sweep for
+    /// expired entries is worth its full scan before then.
+    earliest_exp: u64,
     hits: u64,
     misses: u64,
 }
@@ -47,6 +50,7 @@ impl TokenCache {
             capacity,
             entries: HashMap::with_capacity(capacity.min(1024)),
             order: VecDeque::with_capacity(capacity.min(1024)),
+            earliest_exp: u64::MAX,
             hits: 0,
             misses: 0,
         }
@@ -87,19 +91,26 @@ impl TokenCache {
         if self.entries.len() >= self.capacity && !self.entries.contains_key(&digest) {
             self.evict(now, skew);
         }
+        self.earliest_exp = self.earliest_exp.min(verified.window.exp);
         if self.entries.insert(digest, verified).is_none() {
             self.order.push_back(digest);
         }
     }
 
+    /// Makes room for one entry: sweeps expired entries when some may have expired (a
+    /// full scan, so only then), otherwise drops the oldest. Amortised O(1) per insert.
     fn evict(&mut self, now: u64, skew: u64) {
-        let before = self.entries.len();
-        self.entries
-            .retain(|_, v| v.window.exp.saturating_add(skew) >= now);
-        if self.entries.len() < before {
+        if self.earliest_exp.saturating_add(skew) < now {
+            self.entries
+                .retain(|_, v| v.window.exp.saturating_add(skew) >= now);
             let entries = &self.entries;
             self.order.retain(|d| entries.contains_key(d));
-            return;
+            self.earliest_exp = self
+                .entries
+                .values()
+                .map(|v| v.window.exp)
+                .min()
+                .unwrap_or(u64::MAX);
         }
         while self.entries.len() >= self.capacity {
             match self.order.pop_front() {
@@ -166,6 +177,24 @@ mod tests {
         c.insert(digest("new"), entry(0, "k", 1000), 500, 0);
         assert!(c.lookup(&digest("live")).is_some());
         assert!(c.lookup(&digest("old")).is_none());
+        assert_eq!(c.len(), 2);
+    }
+
+    #[test]
+    fn full_cache_of_live_entries_drops_the_oldest_without_sweeping() {
+        let mut c = TokenCache::new(3);
+        for (i, name) in ["a", "b", "c", "d", "e"].iter().enumerate() {
+            c.insert(digest(name), entry(0, "k", 1000 + i as u64), 10, 0);
+        }
+        assert_eq!(c.len(), 3);
+        assert!(c.lookup(&digest("b")).is_none());
+        assert!(c.lookup(&digest("c")).is_some());
+        // Once the earliest entry has expired, a sweep frees every expired slot.
+        c.insert(digest("f"), entry(0, "k", 5000), 1003, 0);
+        assert!(c.lookup(&digest("c")).is_none(), "expired at 1002");
+        assert!(c.lookup(&digest("d")).is_some());
+        assert!(c.lookup(&digest("e")).is_some());
+        assert!(c.lookup(&digest("f")).is_some());
     }
 
     #[test]
