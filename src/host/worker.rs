@@ -469,29 +469,25 @@ impl Worker {
 
     /// Decides again for every held request; returns those that are settled.
     fn settle(&mut self, now_ms: u64) -> Vec<(u32, Outcome)> {
-        let ids: Vec<u32> = self.pending.keys().copied().collect();
         let mut settled = Vec::new();
-        for id in ids {
-            let Some(p) = self.pending.get(&id) else {
-                continue;
-            };
-            let auth: Vec<String> = p.authorization.clone();
-            let auth: Vec<&str> = auth.iter().map(String::as_str).collect();
-            let (method, path, provider, since) =
-                (p.method.clone(), p.path.clone(), p.provider, p.since_ms);
-            let mut verdict = self.decide(&method, &path, &auth, now_ms);
+        for (id, held) in std::mem::take(&mut self.pending) {
+            let auth: Vec<&str> = held.authorization.iter().map(String::as_str).collect();
+            let mut verdict = self.decide(&held.method, &held.path, &auth, now_ms);
             if let Verdict::NeedKeys { .. } = verdict {
-                if self.still_fetching(provider, since, now_ms) {
+                if self.still_fetching(held.provider, held.since_ms, now_ms) {
+                    self.pending.insert(id, held);
                     continue;
                 }
-                verdict = self.decide_with_fresh_keys(&method, &path, &auth, now_ms);
+                verdict = self.decide_with_fresh_keys(&held.method, &held.path, &auth, now_ms);
             }
             if let Verdict::NeedKeys { unknown_kid, .. } = verdict {
-                let retry = self.slots.get(provider).and_then(|s| s.shared.as_ref());
-                let retry = retry.map_or(1, |s| s.fetch_state().retry_after_s(now_ms));
+                let shared = self
+                    .slots
+                    .get(held.provider)
+                    .and_then(|s| s.shared.as_ref());
+                let retry = shared.map_or(1, |s| s.fetch_state().retry_after_s(now_ms));
                 verdict = Verdict::Deny(Verdict::give_up(unknown_kid, retry));
             }
-            self.pending.remove(&id);
             settled.push((id, self.finish(id, verdict)));
         }
         settled
