@@ -9,6 +9,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Callable
 
 import yaml
 
@@ -98,6 +99,7 @@ def bootstrap(plugin_config: str | None, wasm_path: Path | None, upstream_port: 
 
 class Envoy:
     """One Envoy process. `plugin_config` is a dict (sent as JSON), a raw string (sent verbatim) or None (no filter).
+    `customize`, when given, edits the bootstrap dict in place before it is written (HCM options, routes, access logs).
 
     Runs with --disable-hot-restart, so instances never share a base id or shared memory and may run side by side.
     """
@@ -111,13 +113,17 @@ class Envoy:
         upstream_port: int,
         clusters: dict[str, int],
         concurrency: int = 1,
+        customize: Callable[[dict], None] | None = None,
     ):
         workdir.mkdir(parents=True, exist_ok=True)
         self.workdir = workdir
         self.concurrency = concurrency
         text = json.dumps(plugin_config) if isinstance(plugin_config, dict) else plugin_config
         self.config_path = workdir / "envoy.yaml"
-        self.config_path.write_text(yaml.safe_dump(bootstrap(text, wasm_path, upstream_port, clusters), sort_keys=False))
+        config = bootstrap(text, wasm_path, upstream_port, clusters)
+        if customize is not None:
+            customize(config)
+        self.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
         self.log_path = workdir / "envoy.log"
         self._admin_path = workdir / "admin_address"
         self._proc: subprocess.Popen | None = None
