@@ -10,6 +10,7 @@ pub mod config;
 pub mod hostsig;
 pub mod json;
 pub mod jwks;
+pub mod lifecycle;
 pub mod policy;
 pub mod reject;
 pub mod schedule;

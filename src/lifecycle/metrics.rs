@@ -1,0 +1,72 @@
+//! The names of the lifecycle's counters and gauges, as Envoy lists them under
+//! `wasmcustom.` in its admin `/stats`.
+
+use super::{Counter, Gauge};
+use crate::config::Config;
+
+/// Every reason a request can be denied, as in [`crate::reject::Denial::reason`].
+const DENIAL_REASONS: [&str; 13] = [
+    "missing_token",
+    "invalid_request",
+    "malformed",
+    "claims",
+    "algorithm",
+    "unknown_issuer",
+    "expired",
+    "not_yet_valid",
+    "audience",
+    "unknown_key",
+    "signature",
+    "insufficient_scope",
+    "keys_unavailable",
+];
+
+/// Every counter of a configuration, with its metric name.
+pub fn counters(config: &Config) -> Vec<(Counter, String)> {
+    let mut all = vec![
+        (Counter::Allowed, "jwt_guard.allowed".to_string()),
+        (Counter::CacheHit, "jwt_guard.token_cache.hit".into()),
+        (Counter::CacheMiss, "jwt_guard.token_cache.miss".into()),
+        (
+            Counter::Disagreements,
+            "jwt_guard.signature_disagreements".into(),
+        ),
+    ];
+    all.extend(
+        DENIAL_REASONS
+            .iter()
+            .map(|r| (Counter::Denied(r), format!("jwt_guard.denied.{r}"))),
+    );
+    for (i, p) in config.providers.iter().enumerate() {
+        let name = &p.name;
+        all.push((
+            Counter::FetchSuccess(i),
+            format!("jwt_guard.jwks_fetch_success.{name}"),
+        ));
+        all.push((
+            Counter::FetchFailure(i),
+            format!("jwt_guard.jwks_fetch_failure.{name}"),
+        ));
+        all.push((
+            Counter::KeysDropped(i),
+            format!("jwt_guard.jwks_keys_dropped.{name}"),
+        ));
+    }
+    all
+}
+
+/// Every gauge of a configuration, with its metric name.
+pub fn gauges(config: &Config) -> Vec<(Gauge, String)> {
+    let mut all = Vec::new();
+    for (i, p) in config.providers.iter().enumerate() {
+        all.push((
+            Gauge::KeysAge(i),
+            format!("jwt_guard.jwks_age_s.{}", p.name),
+        ));
+        all.push((
+            Gauge::KeyCount(i),
+            format!("jwt_guard.jwks_keys.{}", p.name),
+        ));
+    }
+    all
+}
