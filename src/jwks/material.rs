@@ -37,7 +37,10 @@ pub(super) enum KeyMaterial {
         e: Vec<u8>,
         spki: Vec<u8>,
     },
-    Sec1(Vec<u8>),
+    Sec1 {
+        point: Vec<u8>,
+        spki: Vec<u8>,
+    },
     Ed25519(Vec<u8>),
 }
 
@@ -79,7 +82,13 @@ impl KeyMaterial {
                 point.push(4);
                 point.extend_from_slice(&x);
                 point.extend_from_slice(&y);
-                Ok(KeyMaterial::Sec1(point))
+                let spki = if family == KeyFamily::P256 {
+                    ES256PublicKey::from_bytes(&point).and_then(|k| k.to_der())
+                } else {
+                    ES384PublicKey::from_bytes(&point).and_then(|k| k.to_der())
+                }
+                .map_err(|_| KeyError::Invalid("EC point not on the curve"))?;
+                Ok(KeyMaterial::Sec1 { point, spki })
             }
             KeyFamily::Ed25519 => {
                 let x = field(&raw.x, "x")?;
@@ -91,11 +100,11 @@ impl KeyMaterial {
         }
     }
 
-    /// The DER SubjectPublicKeyInfo of an RSA key (what Envoy's BoringSSL imports).
+    /// The DER SubjectPublicKeyInfo of an RSA or EC key (what Envoy's BoringSSL imports).
     pub(super) fn spki(&self) -> Option<Vec<u8>> {
         match self {
-            KeyMaterial::Rsa { spki, .. } => Some(spki.clone()),
-            _ => None,
+            KeyMaterial::Rsa { spki, .. } | KeyMaterial::Sec1 { spki, .. } => Some(spki.clone()),
+            KeyMaterial::Ed25519(_) => None,
         }
     }
 
@@ -104,7 +113,7 @@ impl KeyMaterial {
         let mut h = blake3::Hasher::new();
         match self {
             KeyMaterial::Rsa { spki, .. } => h.update(b"rsa\0").update(spki),
-            KeyMaterial::Sec1(p) => h.update(b"ec\0").update(p),
+            KeyMaterial::Sec1 { point, .. } => h.update(b"ec\0").update(point),
             KeyMaterial::Ed25519(x) => h.update(b"ed25519\0").update(x),
         };
         *h.finalize().as_bytes()
@@ -131,11 +140,11 @@ impl KeyMaterial {
             (KeyMaterial::Rsa { n, e, .. }, Algorithm::PS512) => {
                 Material::PS512(PS512PublicKey::from_components(n, e).map_err(bad)?)
             }
-            (KeyMaterial::Sec1(p), Algorithm::ES256) => {
-                Material::ES256(ES256PublicKey::from_bytes(p).map_err(bad)?)
+            (KeyMaterial::Sec1 { point, .. }, Algorithm::ES256) => {
+                Material::ES256(ES256PublicKey::from_bytes(point).map_err(bad)?)
             }
-            (KeyMaterial::Sec1(p), Algorithm::ES384) => {
-                Material::ES384(ES384PublicKey::from_bytes(p).map_err(bad)?)
+            (KeyMaterial::Sec1 { point, .. }, Algorithm::ES384) => {
+                Material::ES384(ES384PublicKey::from_bytes(point).map_err(bad)?)
             }
             (KeyMaterial::Ed25519(x), Algorithm::EdDSA) => {
                 Material::EdDSA(Ed25519PublicKey::from_bytes(x).map_err(bad)?)

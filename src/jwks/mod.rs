@@ -31,7 +31,8 @@ pub struct Key {
     pub kid: Option<String>,
     pub alg: Algorithm,
     pub material: Material,
-    /// DER SubjectPublicKeyInfo, for RSA keys (what Envoy's BoringSSL imports).
+    /// DER SubjectPublicKeyInfo of RSA and EC keys (what Envoy's BoringSSL imports),
+    /// computed once per key.
     pub spki: Option<Vec<u8>>,
     /// The identity of the material, which verified-token cache entries are bound to.
     pub id: KeyId,

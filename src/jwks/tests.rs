@@ -122,3 +122,18 @@ fn key_alg_must_fit_key_type_and_allow_list() {
     let doc = testkeys::jwks(&[testkeys::rsa_jwk("k", true)]);
     assert!(KeySet::parse(doc.as_bytes(), &[Algorithm::ES256]).is_err());
 }
+
+#[test]
+fn rsa_and_ec_keys_carry_their_der_spki() {
+    let doc = testkeys::jwks(&[testkeys::rsa_jwk("r", true), testkeys::es256_jwk("e")]);
+    let set = KeySet::parse(doc.as_bytes(), &Algorithm::ALL).unwrap();
+    let rsa = set.candidates(Some("r"), Algorithm::RS256).next().unwrap();
+    let ec = set.candidates(Some("e"), Algorithm::ES256).next().unwrap();
+    assert_eq!(rsa.spki.as_ref().unwrap().first(), Some(&0x30));
+    let spki = ec.spki.as_ref().unwrap();
+    assert_eq!(spki.len(), 91, "P-256 SPKI is 91 bytes of DER");
+    let Material::ES256(k) = &ec.material else {
+        panic!()
+    };
+    assert_eq!(spki, &k.to_der().unwrap());
+}
