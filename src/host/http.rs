@@ -1,11 +1,13 @@
 //! The HTTP context: strips inbound copies of the headers jwt-guard sets, reads the three
-//! headers the decision needs, and applies the lifecycle's outcome.
+//! headers the decision needs, and applies the lifecycle's outcome: local replies carry
+//! Envoy response-code details (`%RESPONSE_CODE_DETAILS%`, e.g. `jwt_guard_denied{expired}`),
+//! which the SDK's `send_http_response` leaves empty, so this calls the ABI itself.
 
 use super::proxy::State;
-use super::reply;
 use super::root::retune;
 use crate::authz::Request;
-use crate::lifecycle::Outcome;
+use crate::lifecycle::{headers, Outcome};
+use crate::reject::Denial;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, MapType};
@@ -25,16 +27,11 @@ impl Http {
     }
 }
 
-/// A request header as text, if present. Bytes that are not UTF-8 become U+FFFD in
-/// place, so a `Bearer` value with such a byte is still read as a (malformed) bearer
-/// token and refused, never mistaken for the absence of a token. Envoy joins repeated
-/// `Authorization` headers into one value (with `,`), which no bearer token can contain.
+/// A request header as [`headers::text`], if present.
 pub fn header(map: MapType, name: &str) -> Option<String> {
-    let bytes = hostcalls::get_map_value_bytes(map, name).ok()??;
-    Some(
-        String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-    )
+    Some(headers::text(
+        hostcalls::get_map_value_bytes(map, name).ok()??,
+    ))
 }
 
 /// Applies an outcome to the effective context's request; `resume` continues a held one.
@@ -53,7 +50,7 @@ pub fn apply(outcome: &Outcome, resume: bool) {
             }
         }
         Outcome::Reply(denial) => {
-            if let Err(status) = reply::deny(denial) {
+            if let Err(status) = deny(denial) {
                 log::warn!("cannot send the local reply (host status {status})");
             }
         }
@@ -75,15 +72,22 @@ impl HttpContext for Http {
         for name in config.managed_headers() {
             let _ = hostcalls::set_map_value_bytes(MapType::HttpRequestHeaders, name, None);
         }
-        let header = |name| header(MapType::HttpRequestHeaders, name);
+        let header = |name: &str| header(MapType::HttpRequestHeaders, name);
         let method = header(":method").unwrap_or_default();
         let path = header(":path").unwrap_or_default();
         let authorization = header("authorization");
         let authorization: Vec<&str> = authorization.as_deref().into_iter().collect();
+        let overrides = headers::method_overrides(
+            &config,
+            |name| header(name).is_some(),
+            || hostcalls::get_map_bytes(MapType::HttpRequestHeaders).unwrap_or_default(),
+        );
+        let overrides: Vec<&str> = overrides.iter().map(String::as_str).collect();
         let req = Request {
             method: &method,
             path: &path,
             authorization: &authorization,
+            method_overrides: &overrides,
         };
         let State { worker, host } = &mut *state;
         let outcome = worker.on_request(host, self.id, &req);
@@ -93,5 +97,67 @@ impl HttpContext for Http {
             Outcome::Continue(_) => Action::Continue,
             Outcome::Reply(_) | Outcome::Wait => Action::Pause,
         }
+    }
+}
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    // The status is read as a plain u32: the host may return any value.
+    #[link_name = "proxy_send_local_response"]
+    fn send_local_response(
+        status_code: u32,
+        details_data: *const u8,
+        details_size: usize,
+        body_data: *const u8,
+        body_size: usize,
+        headers_data: *const u8,
+        headers_size: usize,
+        grpc_status: i32,
+    ) -> u32;
+}
+
+/// Headers in the proxy-wasm map encoding: a count, each name and value length (all u32
+/// little-endian), then each name and value followed by a NUL.
+fn serialize(headers: &[(&str, String)]) -> Vec<u8> {
+    let len = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes();
+    let sizes = headers
+        .iter()
+        .flat_map(|(n, v)| [len(n.len()), len(v.len())]);
+    let mut out: Vec<u8> = std::iter::once(len(headers.len()))
+        .chain(sizes)
+        .flatten()
+        .collect();
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_bytes());
+        out.push(0);
+        out.extend_from_slice(value.as_bytes());
+        out.push(0);
+    }
+    out
+}
+
+/// Answers the current request with the RFC 6750 reply for `denial`; returns the host's
+/// status code when it refused (0 is success).
+fn deny(denial: &Denial) -> Result<(), u32> {
+    let reply = denial.reply();
+    let details = format!("jwt_guard_denied{{{}}}", denial.reason().name());
+    let headers = serialize(&reply.headers);
+    // SAFETY: every pointer/length pair describes a live buffer owned by this frame, which
+    // the host only reads during the call; grpc_status -1 means "not gRPC".
+    let status = unsafe {
+        send_local_response(
+            reply.status,
+            details.as_ptr(),
+            details.len(),
+            reply.body.as_ptr(),
+            reply.body.len(),
+            headers.as_ptr(),
+            headers.len(),
+            -1,
+        )
+    };
+    match status {
+        0 => Ok(()),
+        other => Err(other),
     }
 }

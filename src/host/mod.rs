@@ -4,7 +4,6 @@
 
 mod http;
 mod proxy;
-mod reply;
 mod root;
 
 use proxy_wasm::types::LogLevel;

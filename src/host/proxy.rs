@@ -33,24 +33,20 @@ pub struct State {
     pub host: Proxy,
 }
 
-fn define(kind: MetricType, name: &str) -> Option<u32> {
-    hostcalls::define_metric(kind, name)
-        .map_err(|e| log::warn!("cannot define metric {name}: {e:?}"))
-        .ok()
+/// Defines the metrics `names` of one kind; a metric the host refuses is logged and skipped.
+fn ids<M: Eq + std::hash::Hash>(kind: MetricType, names: Vec<(M, String)>) -> HashMap<M, u32> {
+    let define = |name: &str| {
+        hostcalls::define_metric(kind, name).map_err(|e| log::warn!("metric {name}: {e:?}"))
+    };
+    names
+        .into_iter()
+        .filter_map(|(m, name)| Some((m, define(&name).ok()?)))
+        .collect()
 }
 
 impl Proxy {
     /// Defines every metric of `config`.
     pub fn new(config: &Config) -> Proxy {
-        fn ids<M: Eq + std::hash::Hash>(
-            kind: MetricType,
-            names: Vec<(M, String)>,
-        ) -> HashMap<M, u32> {
-            names
-                .into_iter()
-                .filter_map(|(m, name)| Some((m, define(kind, &name)?)))
-                .collect()
-        }
         Proxy {
             counters: ids(MetricType::Counter, metrics::counters(config)),
             gauges: ids(MetricType::Gauge, metrics::gauges(config)),
@@ -58,22 +54,16 @@ impl Proxy {
     }
 }
 
-/// Milliseconds since the epoch, from the host clock.
-pub fn now_ms() -> u64 {
-    hostcalls::get_current_time()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
 impl Host for Proxy {
     fn now_ms(&self) -> u64 {
-        now_ms()
+        let now = hostcalls::get_current_time().ok();
+        let since = now.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        since.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
     }
 
     fn random(&mut self) -> u64 {
         // Keyed from WASI random_get.
-        RandomState::new().hash_one(now_ms())
+        RandomState::new().hash_one(self.now_ms())
     }
 
     fn shared_get(&self, key: &str) -> Option<(Vec<u8>, u32)> {

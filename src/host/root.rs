@@ -3,9 +3,7 @@
 
 use super::http::{apply, header, Http};
 use super::proxy::{Foreign, Proxy, State};
-use crate::config::Config;
-use crate::hostsig::Backend;
-use crate::lifecycle::{Answer, Host, Outcome, Worker};
+use crate::lifecycle::{configure, Answer, Host, Outcome, Worker};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{BufferType, ContextType, MapType};
@@ -81,34 +79,16 @@ impl RootContext for Root {
     fn on_configure(&mut self, _: usize) -> bool {
         follow_host_log_level();
         let bytes = self.get_plugin_configuration().unwrap_or_default();
-        let configured = Config::parse(&bytes)
-            .map_err(|e| e.to_string())
-            .and_then(|config| {
-                let backend = Backend::select(config.signature_backend, Box::new(Foreign))
-                    .map_err(|e| format!("invalid jwt-guard configuration: {e}"))?;
-                Ok((config, backend))
-            });
-        match configured {
-            Ok((config, backend)) => {
-                log::info!(
-                    "configured {} provider(s), {} rule(s); signatures: {}",
-                    config.providers.len(),
-                    config.rules.len(),
-                    backend.name()
-                );
-                let mut host = Proxy::new(&config);
-                let worker = Worker::new(config, backend, &mut host);
-                let mut state = State { worker, host };
-                // Ticks soon when a fetch is due, so it starts before traffic arrives.
-                retune(&mut state);
-                self.state = Some(Rc::new(RefCell::new(state)));
-                true
-            }
-            Err(e) => {
-                log::error!("{e}");
-                false
-            }
-        }
+        let Some((config, backend)) = configure(&bytes, Box::new(Foreign)) else {
+            return false;
+        };
+        let mut host = Proxy::new(&config);
+        let worker = Worker::new(config, backend, &mut host);
+        let mut state = State { worker, host };
+        // Ticks soon when a fetch is due, so it starts before traffic arrives.
+        retune(&mut state);
+        self.state = Some(Rc::new(RefCell::new(state)));
+        true
     }
 
     fn on_tick(&mut self) {

@@ -1,6 +1,5 @@
 //! A JWKS callout's answer, judged: a usable key set, or why not.
 
-use crate::alg::Algorithm;
 use crate::jwks::{JwksError, KeySet, MAX_JWKS_BYTES};
 use thiserror::Error;
 
@@ -35,8 +34,8 @@ pub enum FetchError {
     #[error("empty body")]
     Empty,
     /// A body that is not a usable JWKS.
-    #[error("{0}")]
-    Jwks(JwksError),
+    #[error(transparent)]
+    Jwks(#[from] JwksError),
 }
 
 impl Answer<'_> {
@@ -53,8 +52,11 @@ impl Answer<'_> {
     }
 }
 
-/// The key set of a successful answer (with its text, for sharing), parsed once.
-pub fn keys(answer: Answer<'_>, allowed: &[Algorithm]) -> Result<(Vec<u8>, KeySet), FetchError> {
+/// The key set of a successful answer (with its text, for sharing), parsed once by `parse`.
+pub fn keys(
+    answer: Answer<'_>,
+    parse: impl FnOnce(&[u8]) -> Result<KeySet, JwksError>,
+) -> Result<(Vec<u8>, KeySet), FetchError> {
     match answer.status {
         None => Err(FetchError::NoResponse),
         Some(200) if answer.body_size > MAX_JWKS_BYTES => {
@@ -64,7 +66,7 @@ pub fn keys(answer: Answer<'_>, allowed: &[Algorithm]) -> Result<(Vec<u8>, KeySe
             let body = (answer.read_body)()
                 .filter(|b| !b.is_empty())
                 .ok_or(FetchError::Empty)?;
-            let set = KeySet::parse(&body, allowed).map_err(FetchError::Jwks)?;
+            let set = parse(&body)?;
             Ok((body, set))
         }
         Some(status) => Err(FetchError::Status(status)),
@@ -111,8 +113,8 @@ mod tests {
 
     #[test]
     fn only_a_200_with_a_usable_jwks_gives_keys() {
-        let allowed = [Algorithm::RS256];
-        let e = |a| keys(a, &allowed).unwrap_err().to_string();
+        let parse = |b: &[u8]| KeySet::parse(b, &[crate::alg::Algorithm::RS256]);
+        let e = |a| keys(a, parse).unwrap_err().to_string();
         assert_eq!(
             e(answer(None, None, b"")),
             "no response (timeout or connection failure)"
@@ -127,7 +129,7 @@ mod tests {
         assert!(e(big).contains("exceeds"));
         let jwks = crate::testkeys::jwks(&[crate::testkeys::rsa_jwk("k1", true)]).into_bytes();
         let leaked: &'static [u8] = Vec::leak(jwks);
-        let (body, set) = keys(answer(Some(200), None, leaked), &allowed).unwrap();
+        let (body, set) = keys(answer(Some(200), None, leaked), parse).unwrap();
         assert_eq!((body.as_slice(), set.len()), (leaked, 1));
     }
 }

@@ -3,23 +3,7 @@
 
 use super::{Counter, Gauge};
 use crate::config::Config;
-
-/// Every reason a request can be denied, as in [`crate::reject::Denial::reason`].
-const DENIAL_REASONS: [&str; 13] = [
-    "missing_token",
-    "invalid_request",
-    "malformed",
-    "claims",
-    "algorithm",
-    "unknown_issuer",
-    "expired",
-    "not_yet_valid",
-    "audience",
-    "unknown_key",
-    "signature",
-    "insufficient_scope",
-    "keys_unavailable",
-];
+use crate::reject::Reason;
 
 /// Every counter of a configuration, with its metric name.
 pub fn counters(config: &Config) -> Vec<(Counter, String)> {
@@ -31,12 +15,14 @@ pub fn counters(config: &Config) -> Vec<(Counter, String)> {
             Counter::Disagreements,
             "jwt_guard.signature_disagreements".into(),
         ),
+        (Counter::ClaimsWithheld, "jwt_guard.claims_withheld".into()),
     ];
-    all.extend(
-        DENIAL_REASONS
-            .iter()
-            .map(|r| (Counter::Denied(r), format!("jwt_guard.denied.{r}"))),
-    );
+    all.extend(Reason::ALL.iter().map(|r| {
+        (
+            Counter::Denied(*r),
+            format!("jwt_guard.denied.{}", r.name()),
+        )
+    }));
     for (i, p) in config.providers.iter().enumerate() {
         let name = &p.name;
         all.push((

@@ -7,19 +7,24 @@
 //! lifecycle is unit-tested natively against a fake host.
 
 mod answer;
+pub mod headers;
+mod held;
+mod host;
 pub mod metrics;
 mod remote;
 #[cfg(test)]
 mod tests;
 
 pub use answer::{Answer, FetchError};
+pub use host::{Counter, Gauge, Host, SharedError};
 
-use crate::authz::{self, Context, Request, Verdict};
+use crate::authz::{self, Context, Pending, Request, Verdict};
 use crate::cache::TokenCache;
 use crate::config::{Config, KeySource, Provider};
-use crate::hostsig::Backend;
+use crate::hostsig::{Backend, Transport};
 use crate::jwks::KeySet;
 use crate::reject::Denial;
+use held::Held;
 use remote::Remote;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -28,60 +33,6 @@ use std::rc::Rc;
 pub const BUSY_TICK_MS: u64 = 20;
 /// Longest tick period (nothing waiting, no fetch due sooner).
 pub const IDLE_TICK_MS: u64 = 1_000;
-/// `max_stale_s` until the configuration carries it per provider.
-const MAX_STALE_S: u64 = 86_400;
-
-/// A shared-data write that did not happen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SharedError {
-    /// Another worker wrote the record since it was read.
-    CasMismatch,
-    /// Any other failure.
-    Failed,
-}
-
-/// A counter the lifecycle increments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Counter {
-    Allowed,
-    Denied(&'static str),
-    CacheHit,
-    CacheMiss,
-    Disagreements,
-    FetchSuccess(usize),
-    FetchFailure(usize),
-    /// Keys dropped for being older than `max_stale_s` (once per process).
-    KeysDropped(usize),
-}
-
-/// A gauge the lifecycle records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Gauge {
-    KeysAge(usize),
-    KeyCount(usize),
-}
-
-/// What the lifecycle needs from the proxy.
-pub trait Host {
-    /// Milliseconds since the epoch.
-    fn now_ms(&self) -> u64;
-    /// A random number (refresh jitter).
-    fn random(&mut self) -> u64;
-    /// A shared-data record and its CAS version; `None` when absent.
-    fn shared_get(&self, key: &str) -> Option<(Vec<u8>, u32)>;
-    /// Writes a shared-data record if its version is still `cas` (0: unconditionally).
-    fn shared_set(&mut self, key: &str, value: &[u8], cas: u32) -> Result<(), SharedError>;
-    /// Starts a JWKS callout; its answer comes back with the returned token.
-    fn dispatch(
-        &mut self,
-        jwks: &crate::config::RemoteJwks,
-        timeout_ms: u64,
-    ) -> Result<u32, String>;
-    /// Adds `n` to a counter.
-    fn count(&mut self, counter: Counter, n: u64);
-    /// Sets a gauge.
-    fn gauge(&mut self, gauge: Gauge, value: u64);
-}
 
 /// What to do with a request.
 #[derive(Debug, PartialEq, Eq)]
@@ -94,17 +45,32 @@ pub enum Outcome {
     Wait,
 }
 
-/// A request held for keys.
-struct Held {
-    provider: usize,
-    since_ms: u64,
-    /// The provider's key version the request was last judged with.
-    version: Option<u32>,
-    /// The answer if no newer keys arrive (`Retry-After` filled in when given).
-    fallback: Denial,
-    method: String,
-    path: String,
-    authorization: Vec<String>,
+/// Parses the plugin configuration and picks its signature backend (self-testing the
+/// host through `transport`); `None`, with the reason logged, makes Envoy refuse it.
+pub fn configure(bytes: &[u8], transport: Box<dyn Transport>) -> Option<(Config, Backend)> {
+    let configured = Config::parse(bytes)
+        .map_err(|e| e.to_string())
+        .and_then(|config| {
+            let backend = Backend::select(config.signature_backend, transport)
+                .map_err(|e| format!("invalid jwt-guard configuration: {e}"))?;
+            Ok((config, backend))
+        });
+    match &configured {
+        Ok((config, backend)) => log::info!(
+            "configured {} provider(s), {} rule(s); signatures: {}",
+            config.providers.len(),
+            config.rules.len(),
+            backend.name()
+        ),
+        Err(e) => log::error!("{e}"),
+    }
+    configured.ok()
+}
+
+/// Where a decision starts: a new request, or a held one going on where it stopped.
+enum Step<'r> {
+    Decide(&'r Request<'r>),
+    Resume(Pending),
 }
 
 /// Where one provider's keys come from, as this worker tracks them.
@@ -137,14 +103,6 @@ fn keys_at<'a>(
     }
 }
 
-/// `denial` with the `Retry-After` of the next fetch attempt.
-fn with_retry(denial: Denial, retry_after_s: u64) -> Denial {
-    match denial {
-        Denial::KeysUnavailable { .. } => Denial::KeysUnavailable { retry_after_s },
-        other => other,
-    }
-}
-
 impl Worker {
     /// A worker for a validated configuration and signature backend; picks up keys other
     /// workers already fetched.
@@ -155,7 +113,7 @@ impl Worker {
             .enumerate()
             .map(|(i, p): (usize, &Provider)| match &p.keys {
                 KeySource::Remote(jwks) => {
-                    let mut remote = Remote::new(i, p, jwks, MAX_STALE_S);
+                    let mut remote = Remote::new(i, p, jwks);
                     remote.sync(host);
                     Source::Remote(Box::new(remote))
                 }
@@ -187,64 +145,57 @@ impl Worker {
         }
     }
 
-    fn decide(&mut self, req: &Request<'_>, now_ms: u64) -> Verdict {
+    fn remotes(&self) -> impl Iterator<Item = &Remote> + Clone {
+        self.sources.iter().filter_map(|s| match s {
+            Source::Remote(r) => Some(&**r),
+            Source::Inline => None,
+        })
+    }
+
+    /// Decides a request from the top, or resumes a held decision with the current keys.
+    fn judge(&mut self, step: Step<'_>, now_ms: u64) -> Verdict {
         let ctx = Context {
             config: &self.config,
             now: now_ms / 1000,
             backend: self.backend.check(),
         };
         let (config, sources) = (&*self.config, &self.sources);
-        authz::decide(
-            &ctx,
-            req,
-            |i| keys_at(config, sources, i, now_ms),
-            &mut self.cache,
-        )
+        let keys = |i| keys_at(config, sources, i, now_ms);
+        match step {
+            Step::Decide(req) => authz::decide(&ctx, req, keys, &mut self.cache),
+            Step::Resume(pending) => authz::resume(&ctx, pending, keys, &mut self.cache),
+        }
     }
 
     /// Decides a new request; [`Outcome::Wait`] holds it until keys arrive.
     pub fn on_request(&mut self, host: &mut dyn Host, id: u32, req: &Request<'_>) -> Outcome {
         let now = host.now_ms();
-        let mut verdict = self.decide(req, now);
-        if let Verdict::NeedKeys { provider, .. } = verdict {
+        let mut verdict = self.judge(Step::Decide(req), now);
+        if let Verdict::NeedKeys { provider, pending } = verdict {
             // Another worker may have published newer keys since this one last looked.
-            if self.sync(host, provider) {
-                verdict = self.decide(req, now);
-            }
+            verdict = if self.sync(host, provider) {
+                self.judge(Step::Resume(pending), now)
+            } else {
+                Verdict::NeedKeys { provider, pending }
+            };
         }
-        let Verdict::NeedKeys {
-            provider,
-            unknown_kid,
-        } = verdict
-        else {
+        let Verdict::NeedKeys { provider, pending } = verdict else {
             return self.finish(host, id, verdict);
         };
-        let fallback = Verdict::give_up(unknown_kid, 1);
         let asked = self
             .remote(provider)
             .map(|r| (r.request_fetch(now), r.version()));
         match asked {
             Some((Ok(()), version)) => {
                 log::debug!("request {id} held for keys of provider {provider}");
-                self.held.insert(
-                    id,
-                    Held {
-                        provider,
-                        since_ms: now,
-                        version,
-                        fallback,
-                        method: req.method.to_string(),
-                        path: req.path.to_string(),
-                        authorization: req.authorization.iter().map(|a| a.to_string()).collect(),
-                    },
-                );
+                self.hold(id, Held::new(provider, now, version, pending));
                 Outcome::Wait
             }
             Some((Err(retry_after_s), _)) => {
-                let denial = with_retry(fallback, retry_after_s);
+                let denial = pending.give_up(retry_after_s);
                 self.finish(host, id, Verdict::Deny(denial))
             }
-            None => self.finish(host, id, Verdict::Deny(fallback)),
+            None => self.finish(host, id, Verdict::Deny(pending.give_up(1))),
         }
     }
 
@@ -285,32 +236,27 @@ impl Worker {
         self.settle(host)
     }
 
-    /// Forgets a request that ended while held.
-    pub fn forget(&mut self, id: u32) {
-        self.held.remove(&id);
-    }
-
     /// The tick period the proxy should switch to, if it differs from the current one:
     /// short while requests are held or a fetch is wanted, else until the next scheduled
     /// fetch, within [`BUSY_TICK_MS`]..=[`IDLE_TICK_MS`]. The only owner of the period.
     pub fn retune(&mut self, now_ms: u64) -> Option<u64> {
-        let remotes = self.sources.iter().filter_map(|s| match s {
-            Source::Remote(r) => Some(&**r),
-            Source::Inline => None,
-        });
-        let period = if !self.held.is_empty() || remotes.clone().any(Remote::wants_fetch) {
-            BUSY_TICK_MS
-        } else {
-            remotes
-                .filter(|r| r.callout().is_none())
-                .map(|r| r.next_attempt_ms().saturating_sub(now_ms))
-                .fold(IDLE_TICK_MS, u64::min)
-                .clamp(BUSY_TICK_MS, IDLE_TICK_MS)
+        let period = {
+            let remotes = self.remotes();
+            if self.has_held() || remotes.clone().any(Remote::wants_fetch) {
+                BUSY_TICK_MS
+            } else {
+                remotes
+                    .filter(|r| r.callout().is_none())
+                    .map(|r| r.next_attempt_ms().saturating_sub(now_ms))
+                    .fold(IDLE_TICK_MS, u64::min)
+                    .clamp(BUSY_TICK_MS, IDLE_TICK_MS)
+            }
         };
-        (self.tick_ms != Some(period)).then(|| {
-            self.tick_ms = Some(period);
-            period
-        })
+        if self.tick_ms == Some(period) {
+            return None;
+        }
+        self.tick_ms = Some(period);
+        Some(period)
     }
 
     /// Catches up with provider `i`'s shared keys; true when they changed.
@@ -322,72 +268,31 @@ impl Worker {
         changed
     }
 
-    /// Drops cached verdicts of keys provider `i` no longer has.
+    /// Drops cached verdicts of keys provider `i` no longer publishes.
     fn keys_changed(&mut self, i: usize, now_ms: u64) {
         let keys = keys_at(&self.config, &self.sources, i, now_ms);
-        self.cache.retain_keys(i, |kid| {
-            kid.is_some_and(|k| keys.is_some_and(|s| s.has_kid(k)))
-        });
+        self.cache
+            .retain_keys(i, |key| keys.is_some_and(|s| s.contains(key)));
     }
 
     /// Counts and logs a final verdict.
     fn finish(&mut self, host: &mut dyn Host, id: u32, verdict: Verdict) -> Outcome {
         match verdict {
-            Verdict::Allow { headers } => {
+            Verdict::Allow { headers, withheld } => {
                 host.count(Counter::Allowed, 1);
-                log::debug!("request {id} allowed");
+                host.count(Counter::ClaimsWithheld, u64::from(withheld));
+                log::debug!("request {id} allowed ({withheld} claim values withheld)");
                 Outcome::Continue(headers)
             }
             Verdict::Deny(denial) => {
-                host.count(Counter::Denied(denial.reason()), 1);
-                log::debug!("request {id} denied: {}", denial.reason());
+                let reason = denial.reason();
+                host.count(Counter::Denied(reason), 1);
+                log::debug!("request {id} denied: {}", reason.name());
                 Outcome::Reply(denial)
             }
-            Verdict::NeedKeys { unknown_kid, .. } => {
-                self.finish(host, id, Verdict::Deny(Verdict::give_up(unknown_kid, 1)))
+            Verdict::NeedKeys { pending, .. } => {
+                self.finish(host, id, Verdict::Deny(pending.give_up(1)))
             }
         }
-    }
-
-    /// Resumes held requests whose provider's keys changed, answers those that can no
-    /// longer get keys with their fallback, keeps the rest.
-    fn settle(&mut self, host: &mut dyn Host) -> Vec<(u32, Outcome)> {
-        let now = host.now_ms();
-        let mut settled = Vec::new();
-        for (id, mut held) in std::mem::take(&mut self.held) {
-            let (version, may_wait, retry) = match self.remote(held.provider) {
-                Some(r) => (
-                    r.version(),
-                    r.may_still_get_keys(held.since_ms, now),
-                    r.retry_after_s(now),
-                ),
-                None => (None, false, 1),
-            };
-            let verdict = if version != held.version {
-                let auth: Vec<&str> = held.authorization.iter().map(String::as_str).collect();
-                let req = Request {
-                    method: &held.method,
-                    path: &held.path,
-                    authorization: &auth,
-                };
-                self.decide(&req, now)
-            } else {
-                Verdict::NeedKeys {
-                    provider: held.provider,
-                    unknown_kid: false,
-                }
-            };
-            let verdict = match verdict {
-                Verdict::NeedKeys { .. } if may_wait => {
-                    held.version = version;
-                    self.held.insert(id, held);
-                    continue;
-                }
-                Verdict::NeedKeys { .. } => Verdict::Deny(with_retry(held.fallback, retry)),
-                other => other,
-            };
-            settled.push((id, self.finish(host, id, verdict)));
-        }
-        settled
     }
 }

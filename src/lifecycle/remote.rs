@@ -5,7 +5,7 @@ use super::answer::{self, Answer, FetchError};
 use super::{Counter, Gauge, Host, SharedError};
 use crate::alg::Algorithm;
 use crate::config::{Provider, RemoteJwks};
-use crate::jwks::KeySet;
+use crate::jwks::{JwksError, KeySet};
 use crate::schedule::FetchState;
 
 /// Attempts at a compare-and-swap update before giving up for this round.
@@ -30,6 +30,8 @@ pub struct Remote {
     name: String,
     jwks: RemoteJwks,
     algorithms: Vec<Algorithm>,
+    /// Whether `algorithms` was configured (the key policy of [`Provider::parse_keys`]).
+    algorithms_listed: bool,
     keys_record: String,
     fetch_record: String,
     refresh_ms: u64,
@@ -50,7 +52,7 @@ impl Remote {
     /// The state of provider `index`, not loaded yet. Shared records are named after the
     /// provider and a digest of its issuer and JWKS URI, so two plugins with one `vm_id`
     /// but other settings do not share keys.
-    pub fn new(index: usize, provider: &Provider, jwks: &RemoteJwks, max_stale_s: u64) -> Remote {
+    pub fn new(index: usize, provider: &Provider, jwks: &RemoteJwks) -> Remote {
         let id = blake3::hash(format!("{}\n{}", provider.issuer, jwks.uri).as_bytes());
         let tag: String = id
             .as_bytes()
@@ -64,12 +66,13 @@ impl Remote {
             name: provider.name.clone(),
             jwks: jwks.clone(),
             algorithms: provider.algorithms.clone(),
+            algorithms_listed: provider.algorithms_listed,
             keys_record: format!("{base}.keys"),
             fetch_record: format!("{base}.fetch"),
             refresh_ms: provider.refresh_interval_s.saturating_mul(1000),
             cooldown_ms: provider.refetch_cooldown_s.saturating_mul(1000),
             timeout_ms: provider.jwks_timeout_ms,
-            max_stale_ms: max_stale_s.saturating_mul(1000),
+            max_stale_ms: provider.max_stale_s.saturating_mul(1000),
             keys: None,
             loaded: None,
             state: FetchState::default(),
@@ -117,6 +120,15 @@ impl Remote {
         let limit = self.timeout_ms.saturating_add(HOLD_GRACE_MS);
         now.saturating_sub(since) <= limit
             && (self.callout.is_some() || self.wants_fetch() || self.state.in_flight(now))
+    }
+
+    /// Parses a JWKS text under the provider's key policy (as [`Provider::parse_keys`]).
+    fn parse(&self, body: &[u8]) -> Result<KeySet, JwksError> {
+        if self.algorithms_listed {
+            KeySet::parse_listed(body, &self.algorithms)
+        } else {
+            KeySet::parse(body, &self.algorithms)
+        }
     }
 
     /// Reads the shared fetch record (creating it if no worker has yet).
@@ -199,7 +211,7 @@ impl Remote {
             self.loaded = Some(version);
             return false;
         };
-        match KeySet::parse(&text, &self.algorithms) {
+        match self.parse(&text) {
             Ok(set) => {
                 log::debug!("provider {}: worker loaded {} keys", self.name, set.len());
                 self.keys = Some(set);
@@ -277,7 +289,7 @@ impl Remote {
     pub fn answered(&mut self, host: &mut dyn Host, answer: Answer<'_>) -> bool {
         self.callout = None;
         let retry_after_ms = answer.retry_after_ms();
-        match answer::keys(answer, &self.algorithms) {
+        match answer::keys(answer, |body| self.parse(body)) {
             Ok((body, set)) => self.succeeded(host, &body, set),
             Err(e) => {
                 self.failed(host, &e, retry_after_ms);

@@ -5,7 +5,7 @@ mod fake;
 
 use super::{Answer, Counter, Outcome, Worker, BUSY_TICK_MS, IDLE_TICK_MS};
 use crate::authz::Request;
-use crate::reject::{Denial, TokenError};
+use crate::reject::{Denial, Reason, TokenError};
 use crate::testkeys::{jwks, rsa_jwk, sign_rs256};
 use fake::{answer, Fake, Process};
 
@@ -38,6 +38,7 @@ fn send(worker: &mut Worker, host: &mut Fake, id: u32, kid: &str) -> Outcome {
         method: "GET",
         path: "/api",
         authorization: &authorization,
+        method_overrides: &[],
     };
     worker.on_request(host, id, &req)
 }
@@ -98,7 +99,7 @@ fn cold_start_outage_answers_503_with_retry_after_then_recovers() {
         again,
         Outcome::Reply(Denial::KeysUnavailable { retry_after_s: 1 })
     );
-    assert_eq!(h.count(Counter::Denied("keys_unavailable")), 2);
+    assert_eq!(h.count(Counter::Denied(Reason::KeysUnavailable)), 2);
     process.advance(1_000);
     assert_eq!(send(&mut w, &mut h, 3, "k1"), Outcome::Wait);
     w.on_tick(&mut h);
@@ -316,4 +317,59 @@ fn inline_keys_never_fetch() {
     w.on_tick(&mut h);
     assert!(h.calls.is_empty());
     assert_eq!(w.retune(T0), Some(IDLE_TICK_MS));
+}
+
+#[test]
+fn a_key_replaced_under_its_kid_is_refetched_once_per_cooldown() {
+    use jwt_simple::prelude::*;
+    let jwk = |k: &ES256KeyPair| {
+        let point = k.public_key().public_key().to_bytes_uncompressed();
+        let (x, y) = point[1..].split_at(32);
+        let (x, y) = (crate::b64::encode(x), crate::b64::encode(y));
+        jwks(&[format!(
+            r#"{{"kty":"EC","crv":"P-256","kid":"e1","x":"{x}","y":"{y}"}}"#
+        )])
+    };
+    let (old, new) = (ES256KeyPair::generate(), ES256KeyPair::generate());
+    let process = Process::at(T0);
+    let (mut w, mut h) = process.worker(&config(""));
+    w.on_tick(&mut h);
+    last(&mut w, &mut h, answer(Some(200), &jwk(&old), None));
+    let claims = || {
+        let c = format!(
+            r#"{{"iss":"https://t/","aud":"api","exp":{}}}"#,
+            T0 / 1000 + 3600
+        );
+        serde_json::from_str::<JWTClaims<NoCustomClaims>>(&c).unwrap()
+    };
+    let sign = |k: &ES256KeyPair| {
+        let k = ES256KeyPair::from_bytes(&k.to_bytes())
+            .unwrap()
+            .with_key_id("e1");
+        format!("Bearer {}", k.sign(claims()).unwrap())
+    };
+    let send_as = |w: &mut Worker, h: &mut Fake, id, auth: &str| {
+        let authorization = [auth];
+        let req = Request {
+            method: "GET",
+            path: "/",
+            authorization: &authorization,
+            method_overrides: &[],
+        };
+        w.on_request(h, id, &req)
+    };
+    // The IdP restarted with a new key under the same kid: its token is held for a refetch.
+    assert_eq!(send_as(&mut w, &mut h, 1, &sign(&new)), Outcome::Wait);
+    w.on_tick(&mut h);
+    assert_eq!(h.calls.len(), 2);
+    let settled = last(&mut w, &mut h, answer(Some(200), &jwk(&new), None));
+    assert!(allowed(&settled[0].1), "accepted at once: {settled:?}");
+    // A flood of signatures the (new) key does not verify costs no fetch within the cooldown.
+    let bad = sign(&old);
+    for id in 2..50 {
+        let refused = Outcome::Reply(Denial::InvalidToken(TokenError::Signature));
+        assert_eq!(send_as(&mut w, &mut h, id, &bad), refused);
+        w.on_tick(&mut h);
+    }
+    assert_eq!(h.calls.len(), 2);
 }
