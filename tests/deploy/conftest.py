@@ -20,3 +20,32 @@ def dist() -> Dist:
     build = subprocess.run(["scripts/dist.sh"], cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-4000:]
     return Dist(ROOT / "dist")
+
+
+@pytest.fixture(scope="session")
+def upstream():
+    """The echo upstream (support.upstream) behind every Envoy of these tests."""
+    from support.upstream import EchoUpstream
+
+    server = EchoUpstream()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def signing_key():
+    """The stand-in tenant's RS256 key."""
+    from support.keys import rsa_key
+
+    return rsa_key("tenant-key-1")
+
+
+@pytest.fixture(scope="session")
+def jwks(signing_key):
+    """A JWKS server publishing signing_key: the stand-in for the tenant's /.well-known/jwks.json."""
+    from support.jwks_server import JwksServer
+
+    server = JwksServer()
+    server.publish(signing_key)
+    yield server
+    server.close()

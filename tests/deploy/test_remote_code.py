@@ -19,10 +19,8 @@ import pytest
 import yaml
 from artifacts import ROOT
 from support.envoy import Envoy
-from support.jwks_server import JwksServer
-from support.keys import claims, make_token, rsa_key
+from support.keys import claims, make_token
 from support.local_server import LocalServer, QuietHandler
-from support.upstream import EchoUpstream
 
 SHIPPED = ROOT / "deploy" / "envoy" / "envoy-remote.yaml"
 
@@ -82,31 +80,11 @@ def settings() -> dict:
 
 
 @pytest.fixture(scope="module")
-def stand_ins(dist, upstream_server, keys_published):
+def stand_ins(dist, upstream, jwks):
     """Module server (serving dist/jwt_guard.wasm at the shipped URL's path), JWKS server, echo upstream."""
     uri = wasm_plugin(shipped())["vm_config"]["code"]["remote"]["http_uri"]["uri"]
     server = ModuleServer(urlsplit(uri).path, dist.wasm.read_bytes())
-    yield server, keys_published, upstream_server
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def upstream_server():
-    server = EchoUpstream()
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def signing_key():
-    return rsa_key("tenant-key-1")
-
-
-@pytest.fixture(scope="module")
-def keys_published(signing_key):
-    server = JwksServer()
-    server.publish(signing_key)
-    yield server
+    yield server, jwks, upstream
     server.close()
 
 
