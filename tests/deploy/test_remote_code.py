@@ -19,6 +19,7 @@ import pytest
 import yaml
 from artifacts import ROOT
 from support.envoy import Envoy
+from support.http_client import request
 from support.keys import claims, make_token
 from support.local_server import LocalServer, QuietHandler
 
@@ -165,6 +166,8 @@ def test_wrong_sha256_is_refused_after_the_retries_and_never_refetched(tmp_path,
         attempts = 1 + remote["retry_policy"]["num_retries"]
         assert module.count() - before == attempts
         envoy.wait_log(r"Plugin jwt_guard failed to load")
+        # What the JwtGuardModuleFetchFailed alert (deploy/prometheus) reads.
+        assert "envoy_wasm_remote_load_fetch_failures{} 1" in request(envoy.admin_port, "/stats/prometheus").body.decode()
         garbage = envoy.get("/orders", token="not-a-token")
         anonymous = envoy.get("/orders")
         assert (anonymous.status, garbage.status) == (anonymous_status, anonymous_status)
