@@ -61,7 +61,8 @@ class Image:
         gzip layer media type; gunzip, untar, return the entry whose base name is plugin.wasm."""
         layer = self.manifest["layers"][-1]
         media_type = layer["mediaType"]
-        expected = DOCKER_LAYER_GZIP if self.manifest.get("mediaType", "").startswith("application/vnd.docker") else OCI_LAYER_GZIP
+        docker = self.manifest.get("mediaType", "").startswith("application/vnd.docker")
+        expected = DOCKER_LAYER_GZIP if docker else OCI_LAYER_GZIP
         assert media_type == expected, f"last layer media type {media_type}, the fetchers want {expected}"
         with tarfile.open(fileobj=io.BytesIO(gzip.decompress(self.blob(layer))), mode="r:") as tar:
             for member in tar:

@@ -40,7 +40,8 @@ def selectors() -> tuple[set[str], set[str]]:
             expr = rule["expr"]
             patterns.update(re.findall(r'__name__=~"([^"]+)"', expr))
             unquoted = re.sub(r'"[^"]*"', "", expr)
-            names.update(n for n in re.findall(r"\b[a-z][a-z0-9_]*\b", unquoted) if n.startswith(("jwt_guard_", "envoy_")))
+            words = re.findall(r"\b[a-z][a-z0-9_]*\b", unquoted)
+            names.update(w for w in words if w.startswith(("jwt_guard_", "envoy_")))
     return patterns, names
 
 

@@ -28,6 +28,9 @@ RELEASE_WASM = ROOT / "target" / "wasm32-wasip1" / "release" / "jwt_guard.wasm"
 
 
 def commit_epoch() -> int:
+    """The time every timestamp in the image carries: $SOURCE_DATE_EPOCH, else the commit time (as dist.sh)."""
+    if os.environ.get("SOURCE_DATE_EPOCH"):
+        return int(os.environ["SOURCE_DATE_EPOCH"])
     return int(subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=ROOT, capture_output=True, text=True,
                               check=True).stdout)
 

@@ -25,7 +25,9 @@ from support.keys import claims, make_token
 DEPLOY = ROOT / "deploy"
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 ZERO_DIGEST = "0" * 64
-KINDS = {"WasmPlugin", "TrafficExtension", "ServiceEntry", "DestinationRule", "EnvoyExtensionPolicy", "EnvoyPatchPolicy"}
+KINDS = {
+    "WasmPlugin", "TrafficExtension", "ServiceEntry", "DestinationRule", "EnvoyExtensionPolicy", "EnvoyPatchPolicy",
+}
 
 
 def crd_schemas() -> dict[tuple[str, str], dict]:

@@ -167,7 +167,8 @@ def test_wrong_sha256_is_refused_after_the_retries_and_never_refetched(tmp_path,
         assert module.count() - before == attempts
         envoy.wait_log(r"Plugin jwt_guard failed to load")
         # What the JwtGuardModuleFetchFailed alert (deploy/prometheus) reads.
-        assert "envoy_wasm_remote_load_fetch_failures{} 1" in request(envoy.admin_port, "/stats/prometheus").body.decode()
+        exported = request(envoy.admin_port, "/stats/prometheus").body.decode()
+        assert "envoy_wasm_remote_load_fetch_failures{} 1" in exported
         garbage = envoy.get("/orders", token="not-a-token")
         anonymous = envoy.get("/orders")
         assert (anonymous.status, garbage.status) == (anonymous_status, anonymous_status)
