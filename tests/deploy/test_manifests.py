@@ -240,7 +240,7 @@ def _stats_with_matcher(tmp_path, dist, upstream, signing_key, jwks, prefixes: l
         patterns = ISTIO_FIXED_INCLUSIONS + [{"prefix": p} for p in prefixes]
         bootstrap["stats_config"] = {"stats_matcher": {"inclusion_list": {"patterns": patterns}}}
 
-    envoy = Envoy(tmp_path / f"stats{len(prefixes)}", json.dumps(config), wasm_path=dist.wasm,
+    envoy = Envoy(tmp_path / f"stats-{'-'.join(prefixes) or 'none'}", json.dumps(config), wasm_path=dist.wasm,
                   upstream_port=upstream.port, clusters={provider["jwks_cluster"]: jwks.port}, customize=istio_stats)
     try:
         envoy.start()
@@ -259,3 +259,6 @@ def test_proxy_stats_matcher_setting_keeps_jwt_guard_metrics(tmp_path, dist, ups
     assert "jwt_guard.jwks_fetch_success.auth0" in shown and "jwt_guard.denied.missing_token" in shown
     hidden = _stats_with_matcher(tmp_path, dist, upstream, signing_key, jwks, [])
     assert hidden == {}
+    # Istio's current required list also has "wasm" (pkg/bootstrap/config.go, for readiness checks): a plain
+    # prefix match on the full stat name, which happens to cover wasmcustom.jwt_guard.* as well.
+    assert _stats_with_matcher(tmp_path, dist, upstream, signing_key, jwks, ["wasm"]).get("jwt_guard.allowed") == 1

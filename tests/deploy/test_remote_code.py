@@ -10,6 +10,7 @@ requests through unauthenticated (which is why the file and the README say to st
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 from artifacts import ROOT
-from support.envoy import Envoy
+from support.envoy import ENVOY_BIN, Envoy
 from support.http_client import request
 from support.keys import claims, make_token
 from support.local_server import LocalServer, QuietHandler
@@ -129,6 +130,13 @@ def test_shipped_file_is_fail_closed_with_retries():
     assert remote["retry_policy"]["num_retries"] >= 3
     assert remote["http_uri"]["cluster"] == "jwt_guard_module"
     assert remote["http_uri"]["uri"].startswith("https://")
+
+
+def test_shipped_file_passes_envoy_validate():
+    result = subprocess.run([str(ENVOY_BIN), "--mode", "validate", "-c", str(SHIPPED), "--disable-hot-restart"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "envoy-remote.yaml' OK" in result.stdout + result.stderr
 
 
 def test_module_fetched_by_url_and_sha256_validates_tokens(tmp_path, stand_ins, dist, signing_key):
