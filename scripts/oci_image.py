@@ -92,9 +92,9 @@ def build(wasm: bytes, *, version: str, revision: str, created_epoch: int) -> tu
     layer = _gzip(layer_tar)
     config = canonical_json(
         {
-            # GOOS/GOARCH spelling of a WASI preview 1 module, as go-containerregistry reads it.
+            # The platform docker, podman and buildah give Wasm images (--platform wasi/wasm).
             "architecture": "wasm",
-            "os": "wasip1",
+            "os": "wasi",
             "created": created,
             "config": {},
             "rootfs": {"type": "layers", "diff_ids": [sha256_digest(layer_tar)]},

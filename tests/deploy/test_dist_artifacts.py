@@ -92,7 +92,7 @@ def test_image_is_the_compat_variant_with_one_gzip_layer_holding_plugin_wasm(dis
     assert member.mtime == commit_epoch()
 
     config = image.config
-    assert (config["os"], config["architecture"]) == ("wasip1", "wasm")
+    assert (config["os"], config["architecture"]) == ("wasi", "wasm")
     assert config["rootfs"] == {"type": "layers", "diff_ids": [digest_of(layer_tar)]}
     created = manifest["annotations"]["org.opencontainers.image.created"]
     assert config["created"] == created
@@ -105,6 +105,22 @@ def test_skopeo_reads_the_archive_and_agrees_on_the_digest(dist):
     raw = subprocess.run(["skopeo", "inspect", "--raw", f"oci-archive:{dist.oci_archive}"], capture_output=True,
                          check=True).stdout
     assert digest_of(raw) == dist.oci_digest
+
+
+def test_umoci_unpacks_a_rootfs_holding_only_plugin_wasm(dist, tmp_path):
+    """A third OCI implementation (umoci) unpacks the image's filesystem: plugin.wasm alone, the release module."""
+    layout = tmp_path / "layout"
+    layout.mkdir()
+    with tarfile.open(dist.oci_archive) as archive:
+        archive.extractall(layout, filter="data")
+    index, _, _ = read_layout(dist.oci_archive)
+    tag = index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"]
+    rootfs = tmp_path / "rootfs"
+    unpack = subprocess.run(["umoci", "raw", "unpack", "--rootless", "--image", f"{layout}:{tag}", str(rootfs)],
+                            capture_output=True, text=True, timeout=120)
+    assert unpack.returncode == 0, unpack.stdout + unpack.stderr
+    assert [p.name for p in rootfs.iterdir()] == ["plugin.wasm"]
+    assert (rootfs / "plugin.wasm").read_bytes() == dist.wasm.read_bytes()
 
 
 def test_same_commit_gives_the_same_manifest_digest(dist, tmp_path):
