@@ -7,8 +7,6 @@
 //! worker learns that keys changed from this small record alone and copies the JWKS text
 //! out of shared data only when they did.
 
-use serde::{Deserialize, Serialize};
-
 /// First retry delay after a failed fetch; doubled per consecutive failure.
 const BACKOFF_BASE_MS: u64 = 1_000;
 /// Longest retry delay after failures.
@@ -17,11 +15,14 @@ const BACKOFF_MAX_MS: u64 = 30_000;
 const LEASE_GRACE_MS: u64 = 1_000;
 /// Longest `Retry-After` of a 429/503 JWKS answer that is honoured.
 pub const MAX_RETRY_AFTER_MS: u64 = 300_000;
+/// The shared record's format version (its first byte) and length.
+const RECORD_VERSION: u8 = 1;
+const RECORD_LEN: usize = 1 + 7 * 8;
 /// Scheduled refreshes move by up to this many per mille either way (±10 %).
 const JITTER_PER_MILLE: u64 = 100;
 
 /// The shared fetch schedule of one provider.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FetchState {
     /// A fetch is in flight until then (0: none).
     pub lease_until_ms: u64,
@@ -34,24 +35,56 @@ pub struct FetchState {
     /// When keys were last fetched successfully (0: never).
     pub fetched_ms: u64,
     /// Bumped whenever the shared key set changes (published or dropped).
-    #[serde(default)]
     pub published: u32,
     /// The keys were dropped for being older than `max_stale_s`; cleared by a success.
-    #[serde(default)]
     pub dropped: bool,
 }
 
 impl FetchState {
     /// Parses the shared-data record; a missing or unreadable record is a fresh state.
+    /// Every worker reads it on every tick and on every request that needs keys, so it
+    /// is a fixed-width binary record (a version byte, then little-endian fields), not JSON.
     pub fn decode(bytes: Option<&[u8]>) -> FetchState {
-        bytes
-            .and_then(|b| serde_json::from_slice(b).ok())
-            .unwrap_or_default()
+        let Some([RECORD_VERSION, rest @ ..]) = bytes else {
+            return FetchState::default();
+        };
+        let Ok(fixed) = <&[u8; RECORD_LEN - 1]>::try_from(rest) else {
+            return FetchState::default();
+        };
+        let mut fields = fixed.chunks_exact(8).map(|c| {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(c);
+            u64::from_le_bytes(word)
+        });
+        let mut next = || fields.next().unwrap_or(0);
+        FetchState {
+            lease_until_ms: next(),
+            next_attempt_ms: next(),
+            kid_refetch_ms: next(),
+            fetched_ms: next(),
+            failures: u32::try_from(next()).unwrap_or(u32::MAX),
+            published: u32::try_from(next()).unwrap_or(0),
+            dropped: next() != 0,
+        }
     }
 
     /// The shared-data record.
     pub fn encode(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
+        let fields = [
+            self.lease_until_ms,
+            self.next_attempt_ms,
+            self.kid_refetch_ms,
+            self.fetched_ms,
+            u64::from(self.failures),
+            u64::from(self.published),
+            u64::from(self.dropped),
+        ];
+        let mut out = Vec::with_capacity(RECORD_LEN);
+        out.push(RECORD_VERSION);
+        fields
+            .iter()
+            .for_each(|f| out.extend_from_slice(&f.to_le_bytes()));
+        out
     }
 
     /// Whether some worker is fetching right now.
@@ -148,6 +181,9 @@ mod tests {
         assert!(s.refresh_due(5));
         assert!(s.kid_refetch_allowed(5, 30_000));
         assert_eq!(FetchState::decode(Some(b"garbage")), FetchState::default());
+        let mut short = FetchState::default().encode();
+        short.pop();
+        assert_eq!(FetchState::decode(Some(&short)), FetchState::default());
     }
 
     #[test]
@@ -258,5 +294,16 @@ mod tests {
         let mut s = FetchState::default();
         s.failed(7, 1_000, Some(5_000));
         assert_eq!(FetchState::decode(Some(&s.encode())), s);
+        let full = FetchState {
+            lease_until_ms: u64::MAX,
+            next_attempt_ms: 1,
+            kid_refetch_ms: 2,
+            failures: u32::MAX,
+            fetched_ms: 3,
+            published: 7,
+            dropped: true,
+        };
+        assert_eq!(FetchState::decode(Some(&full.encode())), full);
+        assert_eq!(full.encode().len(), RECORD_LEN);
     }
 }

@@ -14,7 +14,7 @@ pub use backend::{Backend, BackendError};
 pub use selftest::{self_test, SelfTestError, Vector};
 
 use crate::alg::Algorithm;
-use crate::jwks::{Key, Material};
+use crate::jwks::Key;
 use crate::reject::TokenError;
 use crate::token::Jws;
 use crate::verify::{JwtSimple, SignatureCheck};
@@ -83,20 +83,6 @@ fn host_form(alg: Algorithm) -> Option<(&'static str, Option<usize>)> {
     }
 }
 
-/// The DER SubjectPublicKeyInfo the host imports: computed at JWKS parsing when the key
-/// carries it, else derived here from the typed key.
-fn spki(key: &Key) -> Option<std::borrow::Cow<'_, [u8]>> {
-    if let Some(der) = key.spki.as_deref() {
-        return Some(der.into());
-    }
-    let der = match &key.material {
-        Material::ES256(k) => k.to_der().ok()?,
-        Material::ES384(k) => k.to_der().ok()?,
-        _ => return None,
-    };
-    Some(der.into())
-}
-
 /// Verifies RS* (and ES* when `ecdsa`) signatures on the host, everything else with
 /// jwt-simple.
 pub struct HostSignature<T: Transport> {
@@ -123,7 +109,8 @@ impl<T: Transport> SignatureCheck for HostSignature<T> {
         else {
             return JwtSimple.check(key, jws);
         };
-        let Some(public_key) = spki(key) else {
+        // The DER SubjectPublicKeyInfo the host imports, computed once per key at parsing.
+        let Some(public_key) = key.spki.as_deref() else {
             return JwtSimple.check(key, jws);
         };
         let signature = match half {
@@ -133,7 +120,7 @@ impl<T: Transport> SignatureCheck for HostSignature<T> {
         };
         let args = VerifySignatureArguments {
             hash_function: hash.to_string(),
-            public_key: public_key.into_owned(),
+            public_key: public_key.to_vec(),
             signature,
             text: jws.signing_input.as_bytes().to_vec(),
         };
