@@ -22,8 +22,10 @@ lint: bootstrap
 unit: bootstrap
 	cargo test --workspace
 
+## tests/browser needs Debian's chromium and the SPA's npm packages (installed here).
 integration: build
-	$(PY) -m pytest tests -q -p no:cacheprovider
+	scripts/bootstrap.sh --with-browser
+	$(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/compose
 
 ## The README's test command: formatting, lints, native unit tests, then real Envoy.
 test: lint unit integration

@@ -259,9 +259,15 @@ impl Idp {
     fn approve(&self, request: &Authorization, user: &User, sid: &str, auth_time: u64) -> Response {
         match self.issue_code(request, user, sid, auth_time) {
             Some(code) => {
+                let mode = match request.reply.mode {
+                    ResponseMode::Query => "query",
+                    ResponseMode::WebMessage => "web_message",
+                };
                 eprintln!(
-                    "dev-idp: code issued to {} for {} (audience {:?}, {:?})",
-                    self.config.spa_client_id, user.name, request.audience, request.reply.mode
+                    "dev-idp: code issued to {} for {} (audience {}, response_mode {mode})",
+                    self.config.spa_client_id,
+                    user.name,
+                    request.audience.as_deref().unwrap_or("none"),
                 );
                 reply(&request.reply, &[("code", code)])
             }
