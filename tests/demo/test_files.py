@@ -151,9 +151,9 @@ def test_compose_schema_check_rejects_a_broken_file():
 
 def test_compose_services_are_wired_like_the_demo():
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
-    assert set(services) == {"dev-idp", "echo", "envoy"}
+    assert set(services) == {"dev-idp", "echo", "spa", "envoy"}
     assert services["envoy"]["image"].startswith("envoyproxy/envoy:v1.40")
-    for name in ("dev-idp", "echo"):
+    for name in ("dev-idp", "echo", "spa"):
         build = services[name]["build"]
         assert (ROOT / build["context"] / build["dockerfile"]).is_file()
     mounts = {m["target"]: m for m in services["envoy"]["volumes"]}
@@ -166,7 +166,16 @@ def test_compose_services_are_wired_like_the_demo():
     # The filter trusts the issuer the dev IdP puts in its tokens.
     idp_command = services["dev-idp"]["command"]
     assert "--issuer=http://127.0.0.1:9000/" in idp_command
-    assert '"issuer": "http://127.0.0.1:9000/"' in (ROOT / "demo" / "envoy-compose.yaml").read_text()
+    envoy_config = (ROOT / "demo" / "envoy-compose.yaml").read_text()
+    assert '"issuer": "http://127.0.0.1:9000/"' in envoy_config
+    # The SPA's origin is the one the IdP and Envoy's CORS policy allow.
+    assert "--web-origin=http://127.0.0.1:3000" in idp_command
+    assert "--callback-url=http://127.0.0.1:3000/" in idp_command
+    assert '- exact: "http://127.0.0.1:3000"' in envoy_config
+    assert "127.0.0.1:3000:3000" in services["spa"]["ports"]
+    # The images need no base image: everything is built on the host.
+    dockerfile = (ROOT / "demo" / "Dockerfile").read_text()
+    assert [line for line in dockerfile.splitlines() if line.startswith("FROM")] == ["FROM scratch"]
 
 
 def free_ports(count: int) -> list[int]:
