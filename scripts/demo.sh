@@ -295,6 +295,14 @@ SPOOFED="spoofed-by-client" check 200 "GET /public, no token (anonymous route)" 
   -H "x-jwt-sub: spoofed-by-client"
 check 401 "GET /api/data, no token" /api/data
 check 401 "GET /api/data, Bearer not-a-jwt" /api/data -H "Authorization: Bearer not-a-jwt"
+# Key rotation first: a new kid makes the filter refetch the JWKS at once. (A signature
+# failure under a known kid, as for the edited payload below, asks for the same
+# cooldown-limited refetch, so it would delay the rotation's refetch by refetch_cooldown_s.)
+ROTATED=$(curl -s --max-time 10 -X POST "$IDP/rotate" | json_field kid || true)
+[ -n "$ROTATED" ] || fail "POST $IDP/rotate failed (log: .run/demo/dev-idp.log)"
+NEW_TOKEN=$(get_token "$AUDIENCE" "read:data")
+check 200 "GET /api/data, token from the rotated key" /api/data -H "Authorization: Bearer $NEW_TOKEN"
+check 200 "GET /api/data, token from the previous key" /api/data -H "Authorization: Bearer $READ_TOKEN"
 check 401 "GET /api/data, payload edited (scope raised)" /api/data \
   -H "Authorization: Bearer $(forge "$READ_TOKEN")"
 check 401 "GET /api/data, token for another audience" /api/data -H "Authorization: Bearer $OTHER_TOKEN"
@@ -318,11 +326,6 @@ check_cors 401 "$SPA_ORIGIN" "OPTIONS /api/data, not a preflight, no token" /api
   -H "Origin: $SPA_ORIGIN"
 check_cors 403 "$SPA_ORIGIN" "GET /api/admin/users from the SPA, no write:admin" /api/admin/users \
   -H "Origin: $SPA_ORIGIN" -H "Authorization: Bearer $READ_TOKEN"
-ROTATED=$(curl -s --max-time 10 -X POST "$IDP/rotate" | json_field kid || true)
-[ -n "$ROTATED" ] || fail "POST $IDP/rotate failed (log: .run/demo/dev-idp.log)"
-NEW_TOKEN=$(get_token "$AUDIENCE" "read:data")
-check 200 "GET /api/data, token from the rotated key" /api/data -H "Authorization: Bearer $NEW_TOKEN"
-check 200 "GET /api/data, token from the previous key" /api/data -H "Authorization: Bearer $READ_TOKEN"
 
 STATS=$(curl -s --max-time 5 "$ADMIN/stats" | grep 'jwt_guard' | grep -v ': 0$' || true)
 
