@@ -631,3 +631,46 @@ async fn routing() {
     );
     assert_eq!(status("GET", "/nope").await, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn pages_never_let_a_value_out_of_its_place() {
+    let idp = idp();
+    let cookie = login(&idp, "reader", &[]).await.session_cookie();
+    // A hostile state in the web_message page cannot close the script element.
+    let silent = authorize_query(&[
+        ("prompt", "none"),
+        ("response_mode", "web_message"),
+        ("state", "</script><script>alert(1)</script>"),
+    ]);
+    let answer = get(&idp, &format!("/authorize?{silent}"), Some(&cookie)).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.body.matches("</script>").count(),
+        1,
+        "{}",
+        answer.body
+    );
+    assert!(answer.body.contains("\\u003c/script>"));
+    // An unknown user is refused on the login page, and no session is made.
+    let form = serde_urlencoded::to_string([
+        ("authorize", authorize_query(&[]).as_str()),
+        ("user", "mallory"),
+    ])
+    .unwrap();
+    let refused = post_form(&idp, "/login", &form, None).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.body.contains("Unknown user"));
+    assert!(refused.header(header::SET_COOKIE).is_empty());
+    // A tampered authorization request in the form is checked again.
+    let form = serde_urlencoded::to_string([
+        (
+            "authorize",
+            authorize_query(&[("redirect_uri", "http://evil.example/")]).as_str(),
+        ),
+        ("user", "admin"),
+    ])
+    .unwrap();
+    let refused = post_form(&idp, "/login", &form, None).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.header(header::LOCATION).is_empty());
+}
