@@ -132,6 +132,25 @@ def test_shipped_file_is_fail_closed_with_retries():
     assert remote["http_uri"]["uri"].startswith("https://")
 
 
+def test_shipped_file_is_envoy_yaml_with_the_remote_code_source():
+    """Everything but the code source, failure_policy, the module's cluster and the stated max_stale_s equals the
+    repository's envoy.yaml, so fixes there (HCM path options, TLS to the tenant) are not lost here. When this
+    fails after an envoy.yaml change, port the change to deploy/envoy/envoy-remote.yaml."""
+    local, remote = yaml.safe_load((ROOT / "envoy.yaml").read_text()), shipped()
+    plugin = wasm_plugin(remote)
+    assert plugin.pop("failure_policy") == "FAIL_CLOSED"
+    assert "remote" in plugin["vm_config"]["code"]
+    plugin["vm_config"]["code"] = wasm_plugin(local)["vm_config"]["code"]
+    settings = json.loads(plugin["configuration"]["value"])
+    for provider in settings["providers"]:
+        assert provider.pop("max_stale_s") == 86400
+    assert settings == json.loads(wasm_plugin(local)["configuration"]["value"])
+    plugin["configuration"]["value"] = wasm_plugin(local)["configuration"]["value"]
+    clusters = remote["static_resources"]["clusters"]
+    remote["static_resources"]["clusters"] = [c for c in clusters if c["name"] != "jwt_guard_module"]
+    assert remote == local
+
+
 def test_shipped_file_passes_envoy_validate():
     result = subprocess.run([str(ENVOY_BIN), "--mode", "validate", "-c", str(SHIPPED), "--disable-hot-restart"],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
