@@ -132,23 +132,30 @@ def test_shipped_file_is_fail_closed_with_retries():
     assert remote["http_uri"]["uri"].startswith("https://")
 
 
-def test_shipped_file_is_envoy_yaml_with_the_remote_code_source():
-    """Everything but the code source, failure_policy, the module's cluster and the stated max_stale_s equals the
-    repository's envoy.yaml, so fixes there (HCM path options, TLS to the tenant) are not lost here. When this
-    fails after an envoy.yaml change, port the change to deploy/envoy/envoy-remote.yaml."""
+def hcm(config: dict) -> dict:
+    return config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+
+
+def test_shipped_file_keeps_envoy_yaml_security_settings():
+    """The parts of the repository's envoy.yaml that decide what is admitted are the same here: the HCM path
+    options, the filter JSON (plus max_stale_s written out), the order wasm -> router, and the TLS cluster to the
+    tenant. When this fails after an envoy.yaml change, port the change to deploy/envoy/envoy-remote.yaml."""
     local, remote = yaml.safe_load((ROOT / "envoy.yaml").read_text()), shipped()
-    plugin = wasm_plugin(remote)
-    assert plugin.pop("failure_policy") == "FAIL_CLOSED"
-    assert "remote" in plugin["vm_config"]["code"]
-    plugin["vm_config"]["code"] = wasm_plugin(local)["vm_config"]["code"]
-    settings = json.loads(plugin["configuration"]["value"])
+    for option in ("normalize_path", "merge_slashes", "path_with_escaped_slashes_action"):
+        assert hcm(remote)[option] == hcm(local)[option], option
+    names = [f["name"] for f in hcm(remote)["http_filters"]]
+    assert names[-2:] == ["envoy.filters.http.wasm", "envoy.filters.http.router"]
+    settings = json.loads(wasm_plugin(remote)["configuration"]["value"])
     for provider in settings["providers"]:
         assert provider.pop("max_stale_s") == 86400
     assert settings == json.loads(wasm_plugin(local)["configuration"]["value"])
-    plugin["configuration"]["value"] = wasm_plugin(local)["configuration"]["value"]
-    clusters = remote["static_resources"]["clusters"]
-    remote["static_resources"]["clusters"] = [c for c in clusters if c["name"] != "jwt_guard_module"]
-    assert remote == local
+    local_plugin, remote_plugin = wasm_plugin(local), wasm_plugin(remote)
+    for key in ("name", "root_id"):
+        assert remote_plugin[key] == local_plugin[key]
+    assert remote_plugin["vm_config"]["vm_id"] == local_plugin["vm_config"]["vm_id"]
+    clusters = {c["name"]: c for c in remote["static_resources"]["clusters"]}
+    for cluster in local["static_resources"]["clusters"]:
+        assert clusters[cluster["name"]] == cluster, cluster["name"]
 
 
 def test_shipped_file_passes_envoy_validate():
