@@ -5,13 +5,14 @@
 //! over the compare-and-swap [`store`]). [`settings`] holds the configuration pieces and
 //! [`challenge`] the `WWW-Authenticate` answers.
 
+pub mod challenge;
 pub mod htu;
 pub mod jwk;
 pub mod nonce;
 pub mod proof;
 pub mod raw;
 pub mod replay;
-
+pub mod scheme;
 pub mod settings;
 pub mod store;
 
