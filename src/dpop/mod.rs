@@ -6,6 +6,7 @@
 //! [`challenge`] the `WWW-Authenticate` answers.
 
 pub mod challenge;
+pub mod gate;
 pub mod htu;
 pub mod jwk;
 pub mod nonce;

@@ -257,4 +257,4 @@ fn text<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
 
 #[cfg(test)]
 #[path = "proof_tests.rs"]
-mod tests;
+pub(crate) mod tests;
