@@ -283,3 +283,31 @@ fn reasons_are_distinct_metric_names() {
     assert_eq!(ProofError::Uri.error_code(), "invalid_dpop_proof");
     assert_eq!(ProofError::Binding.error_code(), "invalid_token");
 }
+
+#[test]
+fn verifies_a_proof_minted_by_another_implementation() {
+    // Minted with Python `cryptography` by tests/integration/support/dpop.py.
+    let v: Value = serde_json::from_str(include_str!("../vectors/dpop_proof.json")).unwrap();
+    let origin = Origin::parse("https://api.example.com").unwrap();
+    let req = Request {
+        method: "POST",
+        origin: &origin,
+        path: "/orders",
+        access_token: v["token"].as_str().unwrap(),
+    };
+    let policy = Policy {
+        algorithms: &[Algorithm::ES256],
+        window_s: 60,
+        skew_s: 0,
+        nonces: None,
+    };
+    let proof = v["proof"].as_str().unwrap();
+    let now = v["iat"].as_u64().unwrap();
+    let checked = check(proof, &req, &policy, now, &RawSignature).unwrap();
+    assert_eq!(checked.jkt, v["jkt"].as_str().unwrap());
+    assert_eq!(checked.jti, "vector-1");
+    assert_eq!(
+        check(proof, &req, &policy, now + 61, &RawSignature),
+        Err(ProofError::IssuedAt)
+    );
+}
