@@ -1,6 +1,6 @@
 //! Signature checks over a JWS's signing input, for DPoP proofs: jwt-simple re-parses the
 //! header and refuses the `jwk` object every proof carries, so proofs are verified here
-//! with the RustCrypto / ed25519-compact primitives jwt-simple itself uses. A host backend
+//! with the RustCrypto / ed25519-compact primitives jwt-simple itself builds on. A host backend
 //! that verifies the signing input (Envoy's BoringSSL) can serve proofs just as well.
 
 use crate::alg::Algorithm;
@@ -8,14 +8,47 @@ use crate::jwks::{Key, Material};
 use crate::reject::TokenError;
 use crate::token::Jws;
 use crate::verify::SignatureCheck;
+use jwt_simple::algorithms::RSAPublicKeyComponents;
 use jwt_simple::prelude::{ECDSAP256PublicKeyLike, ECDSAP384PublicKeyLike};
 use p256::ecdsa::signature::Verifier;
+use rsa::{Pkcs1v15Sign, Pss};
+use sha2::{Digest, Sha256, Sha384, Sha512};
 
-/// The proof algorithms [`RawSignature`] verifies (and so the `algs` jwt-guard offers).
-pub const PROOF_ALGORITHMS: [Algorithm; 3] = [Algorithm::ES256, Algorithm::ES384, Algorithm::EdDSA];
-
-/// Verifies ES256, ES384 and EdDSA signatures over `signing_input`.
+/// Verifies every algorithm jwt-guard accepts over `signing_input`.
 pub struct RawSignature;
+
+/// An RSA signature with PKCS#1 v1.5 or PSS (salt as long as the hash, RFC 7518 §3.5).
+fn rsa_ok(n: &[u8], e: &[u8], message: &[u8], signature: &[u8], alg: Algorithm) -> bool {
+    let key = rsa::RsaPublicKey::new(
+        rsa::BigUint::from_bytes_be(n),
+        rsa::BigUint::from_bytes_be(e),
+    );
+    let Ok(key) = key else {
+        return false;
+    };
+    let result = match alg {
+        Algorithm::RS256 => key.verify(
+            Pkcs1v15Sign::new::<Sha256>(),
+            &Sha256::digest(message),
+            signature,
+        ),
+        Algorithm::RS384 => key.verify(
+            Pkcs1v15Sign::new::<Sha384>(),
+            &Sha384::digest(message),
+            signature,
+        ),
+        Algorithm::RS512 => key.verify(
+            Pkcs1v15Sign::new::<Sha512>(),
+            &Sha512::digest(message),
+            signature,
+        ),
+        Algorithm::PS256 => key.verify(Pss::new::<Sha256>(), &Sha256::digest(message), signature),
+        Algorithm::PS384 => key.verify(Pss::new::<Sha384>(), &Sha384::digest(message), signature),
+        Algorithm::PS512 => key.verify(Pss::new::<Sha512>(), &Sha512::digest(message), signature),
+        _ => return false,
+    };
+    result.is_ok()
+}
 
 impl SignatureCheck for RawSignature {
     fn check(&self, key: &Key, jws: &Jws<'_>) -> Result<(), TokenError> {
@@ -38,7 +71,12 @@ impl SignatureCheck for RawSignature {
                 let sig = ed25519_compact::Signature::from_slice(&jws.signature);
                 matches!((pk, sig), (Ok(pk), Ok(sig)) if pk.verify(message, &sig).is_ok())
             }
-            _ => false,
+            Material::RS256(k) => rsa_parts(k.to_components(), message, jws, key.alg),
+            Material::RS384(k) => rsa_parts(k.to_components(), message, jws, key.alg),
+            Material::RS512(k) => rsa_parts(k.to_components(), message, jws, key.alg),
+            Material::PS256(k) => rsa_parts(k.to_components(), message, jws, key.alg),
+            Material::PS384(k) => rsa_parts(k.to_components(), message, jws, key.alg),
+            Material::PS512(k) => rsa_parts(k.to_components(), message, jws, key.alg),
         };
         if ok {
             Ok(())
@@ -46,6 +84,10 @@ impl SignatureCheck for RawSignature {
             Err(TokenError::Signature)
         }
     }
+}
+
+fn rsa_parts(c: RSAPublicKeyComponents, message: &[u8], jws: &Jws<'_>, alg: Algorithm) -> bool {
+    rsa_ok(&c.n, &c.e, message, &jws.signature, alg)
 }
 
 #[cfg(test)]
@@ -85,14 +127,35 @@ mod tests {
         let forged = flip_signature(&good);
         let jws = token::parse(&forged, 8192).unwrap();
         assert_eq!(RawSignature.check(key, &jws), Err(TokenError::Signature));
-        // Keys of other algorithms are not verified here.
         let rsa = testkeys::sign_rs256("r1", claims());
         let jws = token::parse(&rsa, 8192).unwrap();
         let key = keys
             .candidates(Some("r1"), Algorithm::RS256)
             .next()
             .unwrap();
+        assert_eq!(RawSignature.check(key, &jws), Ok(()));
+        let forged = flip_signature(&rsa);
+        let jws = token::parse(&forged, 8192).unwrap();
         assert_eq!(RawSignature.check(key, &jws), Err(TokenError::Signature));
+    }
+
+    #[test]
+    fn verifies_pss_and_binds_the_padding_to_the_alg() {
+        use jwt_simple::prelude::{PS256KeyPair, RSAKeyPairLike};
+        let pair = PS256KeyPair::from_pem(include_str!("../testdata/rsa2048.pem")).unwrap();
+        let claims: jwt_simple::claims::JWTClaims<serde_json::Value> =
+            serde_json::from_str(claims()).unwrap();
+        let ps = pair.sign(claims).unwrap();
+        let doc = testkeys::jwks(&[testkeys::rsa_jwk("r", false)]);
+        let keys = KeySet::parse(doc.as_bytes(), &[Algorithm::PS256, Algorithm::RS256]).unwrap();
+        let jws = token::parse(&ps, 8192).unwrap();
+        let pss = keys.candidates(None, Algorithm::PS256).next().unwrap();
+        let pkcs1 = keys.candidates(None, Algorithm::RS256).next().unwrap();
+        assert_eq!(RawSignature.check(pss, &jws), Ok(()));
+        assert_eq!(RawSignature.check(pkcs1, &jws), Err(TokenError::Signature));
+        let forged = flip_signature(&ps);
+        let jws = token::parse(&forged, 8192).unwrap();
+        assert_eq!(RawSignature.check(pss, &jws), Err(TokenError::Signature));
     }
 
     #[test]
