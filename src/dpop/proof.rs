@@ -160,10 +160,12 @@ pub struct Proof {
     pub jti: String,
 }
 
-/// The single `DPoP` header value of a request.
+/// The single `DPoP` header value of a request. Envoy joins repeated header lines with
+/// `,`, which a compact JWS never contains, so a comma also means several headers.
 pub fn single<'a>(values: &[&'a str]) -> Result<&'a str, ProofError> {
     match values {
         [] => Err(ProofError::Missing),
+        [one] if one.contains(',') => Err(ProofError::Multiple),
         [one] => Ok(one.trim_matches([' ', '\t'])),
         _ => Err(ProofError::Multiple),
     }

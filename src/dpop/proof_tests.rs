@@ -90,6 +90,8 @@ fn exactly_one_header() {
     assert_eq!(single(&[]), Err(ProofError::Missing));
     assert_eq!(single(&["a", "b"]), Err(ProofError::Multiple));
     assert_eq!(single(&[" a "]), Ok("a"));
+    // Two header lines as Envoy hands them over: joined by a comma.
+    assert_eq!(single(&["a.b.c,d.e.f"]), Err(ProofError::Multiple));
 }
 
 #[test]

@@ -35,6 +35,16 @@ pub fn extract<'a>(authorization: &[&'a str]) -> Presented<'a> {
     let [value] = authorization else {
         return Presented::None;
     };
+    // Envoy joins repeated `Authorization` lines with `,`: a DPoP credential among several
+    // (`Basic …,DPoP …`) must not pass for "no credentials".
+    let is_dpop = |element: &str| {
+        let element = element.trim_start_matches([' ', '\t']);
+        let (scheme, rest) = element.split_at(element.find([' ', '\t']).unwrap_or(element.len()));
+        scheme.eq_ignore_ascii_case("dpop") && !rest.is_empty()
+    };
+    if value.contains(',') && value.split(',').any(is_dpop) {
+        return Presented::Invalid("more than one Authorization header");
+    }
     let value = value.trim_matches([' ', '\t']);
     let Some((scheme, rest)) = value.split_once([' ', '\t']) else {
         return if value.eq_ignore_ascii_case("dpop") {
@@ -156,11 +166,15 @@ mod tests {
         assert_eq!(extract(&[]), Presented::None);
         assert_eq!(extract(&["Basic eA=="]), Presented::None);
         assert_eq!(extract(&["DPoPa.b.c"]), Presented::None);
+        assert_eq!(extract(&["Digest a=b, c=d"]), Presented::None);
         for bad in [
             &["DPoP"][..],
             &["DPoP a b"],
             &["DPoP a\"b"],
             &["DPoP x", "DPoP y"],
+            &["Basic eA==,DPoP a.b.c"],
+            &["Basic eA==, dpop a.b.c"],
+            &["DPoP a.b.c,Basic eA=="],
         ] {
             assert!(matches!(extract(bad), Presented::Invalid(_)), "{bad:?}");
         }
