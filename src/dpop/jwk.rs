@@ -43,6 +43,10 @@ impl ProofKey {
             return Err(JwkError::Private);
         }
         let thumbprint = thumbprint(jwk).ok_or(JwkError::Unusable)?;
+        // The proof's `alg` says how the key is used; a key without `alg` takes it (one
+        // with another `alg` is refused by the JWKS parser as not fitting).
+        let mut jwk = jwk.clone();
+        jwk.entry("alg").or_insert_with(|| Value::from(alg.name()));
         let doc = serde_json::json!({ "keys": [jwk] });
         let keys =
             KeySet::parse(doc.to_string().as_bytes(), &[alg]).map_err(|_| JwkError::Unusable)?;
@@ -125,6 +129,11 @@ mod tests {
         assert_eq!(key.key().unwrap().alg, Algorithm::ES256);
         let rsa = testkeys::rsa_jwk("r", false);
         assert!(ProofKey::from_header(&header(&rsa), Algorithm::PS256).is_ok());
+        let rs256_only = testkeys::rsa_jwk("r", true);
+        assert_eq!(
+            ProofKey::from_header(&header(&rs256_only), Algorithm::PS256).unwrap_err(),
+            JwkError::Unusable
+        );
         assert_eq!(
             ProofKey::from_header(&header(&es), Algorithm::RS256).unwrap_err(),
             JwkError::Unusable

@@ -146,11 +146,12 @@ mod tests {
         let claims: jwt_simple::claims::JWTClaims<serde_json::Value> =
             serde_json::from_str(claims()).unwrap();
         let ps = pair.sign(claims).unwrap();
-        let doc = testkeys::jwks(&[testkeys::rsa_jwk("r", false)]);
+        let as_ps256 = testkeys::rsa_jwk("p", true).replace("RS256", "PS256");
+        let doc = testkeys::jwks(&[testkeys::rsa_jwk("r", true), as_ps256]);
         let keys = KeySet::parse(doc.as_bytes(), &[Algorithm::PS256, Algorithm::RS256]).unwrap();
         let jws = token::parse(&ps, 8192).unwrap();
-        let pss = keys.candidates(None, Algorithm::PS256).next().unwrap();
-        let pkcs1 = keys.candidates(None, Algorithm::RS256).next().unwrap();
+        let pss = keys.candidates(Some("p"), Algorithm::PS256).next().unwrap();
+        let pkcs1 = keys.candidates(Some("r"), Algorithm::RS256).next().unwrap();
         assert_eq!(RawSignature.check(pss, &jws), Ok(()));
         assert_eq!(RawSignature.check(pkcs1, &jws), Err(TokenError::Signature));
         let forged = flip_signature(&ps);
