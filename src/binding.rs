@@ -10,7 +10,7 @@ use crate::dpop::constant_time_eq;
 pub const PEER_DIGEST_PROPERTY: [&str; 2] = ["connection", "sha256_peer_certificate_digest"];
 
 /// Why a certificate-bound token is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum BindingError {
     /// No client certificate on the connection.
     #[error("token bound to a client certificate, none presented")]

@@ -16,8 +16,8 @@ const MAX_MAX_AGE_S: u64 = 365 * 24 * 3600;
 /// A rule's step-up requirement.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StepUp {
-    /// Accepted `acr` values; empty means any.
-    pub acr_values: Vec<String>,
+    /// Accepted `acr` values; `None`: any (an empty list accepts none).
+    pub acr_values: Option<Vec<String>>,
     /// Longest time since `auth_time`, in seconds.
     pub max_age_s: Option<u64>,
 }
@@ -32,68 +32,108 @@ impl StepUp {
         max_age_s: Option<u64>,
         field: &str,
     ) -> Result<Option<StepUp>, FieldError> {
-        let acr_values = acr_values.unwrap_or_default();
-        if acr_values.len() > MAX_ACR_VALUES {
+        if let Some(values) = &acr_values {
+            if values.is_empty() || values.len() > MAX_ACR_VALUES {
+                return Err(FieldError::new(
+                    format!("{field}.acr_values"),
+                    format!("must list 1 to {MAX_ACR_VALUES} values"),
+                ));
+            }
+            for (i, v) in values.iter().enumerate() {
+                // A challenge parameter value, space-separated: no spaces, quotes or controls.
+                let ok = !v.is_empty()
+                    && v.len() <= 256
+                    && v.bytes()
+                        .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
+                if !ok {
+                    return Err(FieldError::new(
+                        format!("{field}.acr_values[{i}]"),
+                        "must be a non-empty printable ASCII string without spaces or quotes",
+                    ));
+                }
+            }
+        }
+        if max_age_s.is_some_and(|age| age > MAX_MAX_AGE_S) {
             return Err(FieldError::new(
-                format!("{field}.acr_values"),
-                format!("at most {MAX_ACR_VALUES} values"),
+                format!("{field}.max_age_s"),
+                format!("must be at most {MAX_MAX_AGE_S} seconds"),
             ));
         }
-        for (i, v) in acr_values.iter().enumerate() {
-            // A challenge parameter value: space-separated, so no spaces, quotes or controls.
-            let ok = !v.is_empty()
-                && v.len() <= 256
-                && v.bytes()
-                    .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
-            if !ok {
-                return Err(FieldError::new(
-                    format!("{field}.acr_values[{i}]"),
-                    "must be a non-empty printable ASCII string without spaces or quotes",
-                ));
-            }
-        }
-        if let Some(age) = max_age_s {
-            if age > MAX_MAX_AGE_S {
-                return Err(FieldError::new(
-                    format!("{field}.max_age_s"),
-                    format!("must be at most {MAX_MAX_AGE_S} seconds"),
-                ));
-            }
-        }
         Ok(
-            (!acr_values.is_empty() || max_age_s.is_some()).then_some(StepUp {
+            (acr_values.is_some() || max_age_s.is_some()).then_some(StepUp {
                 acr_values,
                 max_age_s,
             }),
         )
     }
 
-    /// Checks verified claims at `now`, allowing `skew` seconds of clock difference.
-    pub fn check(&self, claims: &Claims, now: u64, skew: u64) -> Result<(), Insufficient> {
-        let acr_ok = self.acr_values.is_empty()
-            || matches!(claims.custom.get("acr"), Some(Value::String(acr)) if self.acr_values.contains(acr));
-        let age_ok = self.max_age_s.is_none_or(|max| {
-            match claims.custom.get("auth_time").and_then(Value::as_u64) {
-                Some(t) => {
-                    t <= now.saturating_add(skew)
-                        && now.saturating_sub(t) <= max.saturating_add(skew)
-                }
-                None => false,
+    /// The strictest of two requirements (both must hold).
+    pub fn tighten(a: Option<StepUp>, b: Option<StepUp>) -> Option<StepUp> {
+        let (a, b) = match (a, b) {
+            (Some(a), Some(b)) => (a, b),
+            (a, b) => return a.or(b),
+        };
+        let acr_values = match (a.acr_values, b.acr_values) {
+            // An `acr` must be in both lists; if none is, no token passes.
+            (Some(x), Some(y)) => Some(x.into_iter().filter(|v| y.contains(v)).collect()),
+            (x, y) => x.or(y),
+        };
+        let max_age_s = match (a.max_age_s, b.max_age_s) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+        Some(StepUp {
+            acr_values,
+            max_age_s,
+        })
+    }
+
+    /// Checks a token's authentication context at `now`, allowing `skew` seconds.
+    pub fn check(&self, auth: &AuthContext, now: u64, skew: u64) -> Result<(), Insufficient> {
+        let acr_ok = match (&self.acr_values, &auth.acr) {
+            (None, _) => true,
+            (Some(values), Some(acr)) => values.contains(acr),
+            (Some(_), None) => false,
+        };
+        let age_ok = self.max_age_s.is_none_or(|max| match auth.auth_time {
+            Some(t) => {
+                t <= now.saturating_add(skew) && now.saturating_sub(t) <= max.saturating_add(skew)
             }
+            None => false,
         });
         if acr_ok && age_ok {
             Ok(())
         } else {
             Err(Insufficient {
-                acr_values: self.acr_values.join(" "),
+                acr_values: self.acr_values.as_deref().unwrap_or_default().join(" "),
                 max_age_s: self.max_age_s,
             })
         }
     }
 }
 
+/// How and when the user signed in, as a verified token says (`acr`, `auth_time`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuthContext {
+    pub acr: Option<String>,
+    pub auth_time: Option<u64>,
+}
+
+impl AuthContext {
+    /// Reads `acr` (a short string) and `auth_time` (a NumericDate) from verified claims.
+    pub fn of(claims: &Claims) -> AuthContext {
+        AuthContext {
+            acr: match claims.custom.get("acr") {
+                Some(Value::String(acr)) if acr.len() <= 256 => Some(acr.clone()),
+                _ => None,
+            },
+            auth_time: claims.custom.get("auth_time").and_then(Value::as_u64),
+        }
+    }
+}
+
 /// What the client must obtain: the challenge parameters of a step-up refusal.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Insufficient {
     /// Space-separated `acr_values` (empty when the rule sets none).
     pub acr_values: String,
@@ -121,8 +161,8 @@ mod tests {
 
     const NOW: u64 = 1_800_000_000;
 
-    fn claims(json: &str) -> Claims {
-        serde_json::from_str(json).unwrap()
+    fn claims(json: &str) -> AuthContext {
+        AuthContext::of(&serde_json::from_str::<Claims>(json).unwrap())
     }
 
     fn rule(acr: &[&str], age: Option<u64>) -> StepUp {
@@ -132,13 +172,8 @@ mod tests {
 
     #[test]
     fn acr_must_be_listed() {
-        let r = rule(
-            &[
-                "http://schemas.openid.net/pape/policies/2007/06/multi-factor",
-                "mfa",
-            ],
-            None,
-        );
+        let mfa = "http://schemas.openid.net/pape/policies/2007/06/multi-factor";
+        let r = rule(&[mfa, "mfa"], None);
         assert_eq!(r.check(&claims(r#"{"acr":"mfa"}"#), NOW, 0), Ok(()));
         for bad in [
             r#"{"acr":"pwd"}"#,
@@ -149,10 +184,8 @@ mod tests {
             let miss = r.check(&claims(bad), NOW, 0).unwrap_err();
             assert_eq!(
                 miss.params(),
-                vec![(
-                    "acr_values",
-                    "http://schemas.openid.net/pape/policies/2007/06/multi-factor mfa".to_string()
-                )]
+                vec![("acr_values", format!("{mfa} mfa"))],
+                "{bad}"
             );
         }
     }
@@ -175,14 +208,28 @@ mod tests {
     #[test]
     fn both_requirements_are_reported_together() {
         let r = rule(&["mfa"], Some(60));
-        let miss = r
-            .check(
-                &claims(&format!(r#"{{"acr":"mfa","auth_time":{}}}"#, NOW - 61)),
-                NOW,
-                0,
-            )
-            .unwrap_err();
-        assert_eq!(miss.params().len(), 2);
+        let late = claims(&format!(r#"{{"acr":"mfa","auth_time":{}}}"#, NOW - 61));
+        assert_eq!(r.check(&late, NOW, 0).unwrap_err().params().len(), 2);
+    }
+
+    #[test]
+    fn two_readings_tighten_to_both_requirements() {
+        let a = rule(&["mfa", "phr"], Some(600));
+        let b = rule(&["phr", "hwk"], Some(60));
+        assert_eq!(
+            StepUp::tighten(Some(a.clone()), Some(b)),
+            Some(rule(&["phr"], Some(60)))
+        );
+        assert_eq!(
+            StepUp::tighten(Some(a.clone()), Some(rule(&[], Some(30)))),
+            Some(rule(&["mfa", "phr"], Some(30)))
+        );
+        assert_eq!(StepUp::tighten(None, Some(a.clone())), Some(a));
+        assert_eq!(StepUp::tighten(None, None), None);
+        // Disjoint lists: no acr satisfies both, so none passes.
+        let none = StepUp::tighten(Some(rule(&["a"], None)), Some(rule(&["b"], None))).unwrap();
+        assert!(none.check(&claims(r#"{"acr":"a"}"#), NOW, 0).is_err());
+        assert!(none.check(&claims(r#"{"acr":"b"}"#), NOW, 0).is_err());
     }
 
     #[test]
@@ -192,6 +239,8 @@ mod tests {
         assert_eq!(e.field, "rules[3].acr_values[0]");
         let e = StepUp::from_raw(Some(vec![String::new()]), None, "rules[0]").unwrap_err();
         assert_eq!(e.field, "rules[0].acr_values[0]");
+        let e = StepUp::from_raw(Some(vec![]), None, "rules[0]").unwrap_err();
+        assert_eq!(e.field, "rules[0].acr_values");
         let e = StepUp::from_raw(None, Some(MAX_MAX_AGE_S + 1), "rules[1]").unwrap_err();
         assert_eq!(e.field, "rules[1].max_age_s");
         let many = Some(vec!["a".to_string(); 17]);

@@ -5,16 +5,28 @@
 use super::scheme::Scheme;
 
 /// What every challenge of this deployment offers.
-#[derive(Debug, Clone, Copy)]
-pub struct Offer<'a> {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
     /// Some provider accepts `Authorization: Bearer`.
     pub bearer: bool,
     /// Some provider accepts `Authorization: DPoP`.
     pub dpop: bool,
     /// The proof algorithms, space-separated, for `algs`.
-    pub algs: &'a str,
+    pub algs: String,
     /// The URL of the protected-resource metadata, for `resource_metadata`.
-    pub resource_metadata: Option<&'a str>,
+    pub resource_metadata: Option<String>,
+}
+
+impl Default for Offer {
+    /// `Bearer` alone, as without any DPoP or metadata configuration.
+    fn default() -> Offer {
+        Offer {
+            bearer: true,
+            dpop: false,
+            algs: String::new(),
+            resource_metadata: None,
+        }
+    }
 }
 
 /// The error a challenge reports.
@@ -31,7 +43,7 @@ pub struct Problem<'a> {
 }
 
 /// The `WWW-Authenticate` values, one per offered scheme, `Bearer` first.
-pub fn challenges(offer: &Offer<'_>, problem: Option<&Problem<'_>>) -> Vec<String> {
+pub fn challenges(offer: &Offer, problem: Option<&Problem<'_>>) -> Vec<String> {
     let schemes: Vec<Scheme> = [(offer.bearer, Scheme::Bearer), (offer.dpop, Scheme::Dpop)]
         .into_iter()
         .filter_map(|(on, s)| on.then_some(s))
@@ -59,10 +71,10 @@ pub fn challenges(offer: &Offer<'_>, problem: Option<&Problem<'_>>) -> Vec<Strin
                 params.extend(p.params.iter().cloned());
             }
             if scheme == Scheme::Dpop && !offer.algs.is_empty() {
-                params.push(("algs", offer.algs.to_string()));
+                params.push(("algs", offer.algs.clone()));
             }
-            if let Some(url) = offer.resource_metadata {
-                params.push(("resource_metadata", url.to_string()));
+            if let Some(url) = &offer.resource_metadata {
+                params.push(("resource_metadata", url.clone()));
             }
             render(scheme, &params)
         })
@@ -93,29 +105,27 @@ fn render(scheme: Scheme, params: &[(&str, String)]) -> String {
 mod tests {
     use super::*;
 
-    const BOTH: Offer<'static> = Offer {
-        bearer: true,
-        dpop: true,
-        algs: "ES256 EdDSA",
-        resource_metadata: Some("https://api.example.com/.well-known/oauth-protected-resource"),
-    };
+    fn both() -> Offer {
+        Offer {
+            bearer: true,
+            dpop: true,
+            algs: "ES256 EdDSA".into(),
+            resource_metadata: Some(
+                "https://api.example.com/.well-known/oauth-protected-resource".into(),
+            ),
+        }
+    }
 
     #[test]
     fn bare_challenges_offer_every_scheme() {
         assert_eq!(
-            challenges(&BOTH, None),
+            challenges(&both(), None),
             vec![
                 r#"Bearer resource_metadata="https://api.example.com/.well-known/oauth-protected-resource""#,
                 r#"DPoP algs="ES256 EdDSA", resource_metadata="https://api.example.com/.well-known/oauth-protected-resource""#,
             ]
         );
-        let bearer_only = Offer {
-            bearer: true,
-            dpop: false,
-            algs: "",
-            resource_metadata: None,
-        };
-        assert_eq!(challenges(&bearer_only, None), vec!["Bearer"]);
+        assert_eq!(challenges(&Offer::default(), None), vec!["Bearer"]);
     }
 
     #[test]
@@ -126,7 +136,7 @@ mod tests {
             description: "DPoP proof htu does not match the request URI",
             params: &[],
         };
-        let c = challenges(&BOTH, Some(&p));
+        let c = challenges(&both(), Some(&p));
         assert!(c[0].starts_with("Bearer resource_metadata="), "{}", c[0]);
         assert!(
             c[1].starts_with(
@@ -137,7 +147,7 @@ mod tests {
         );
         let dpop_only = Offer {
             bearer: false,
-            ..BOTH
+            ..both()
         };
         let step_up = Problem {
             scheme: Scheme::Bearer,
@@ -160,7 +170,7 @@ mod tests {
             description: "a \"quoted\" \\ value\r\n",
             params: &[],
         };
-        let c = challenges(&BOTH, Some(&p));
+        let c = challenges(&both(), Some(&p));
         assert!(
             c[0].contains(r#"error_description="a \"quoted\" \\ value""#),
             "{}",

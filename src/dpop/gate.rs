@@ -4,6 +4,7 @@
 //! replay store comes in as a [`CasStore`].
 
 use super::htu::Origin;
+use super::jwk::JwkError;
 use super::nonce::Nonces;
 use super::proof::{self, Policy, ProofError};
 use super::replay::{self, ReplayCache, ReplayError};
@@ -49,12 +50,50 @@ pub struct Presentation<'a> {
     pub peer_certificate: Option<&'a str>,
 }
 
+/// A [`Presentation`] owned by a request that waits for keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub scheme: Scheme,
+    pub proofs: Vec<String>,
+    pub method: String,
+    pub path: String,
+    pub origin: Option<Origin>,
+    pub peer_certificate: Option<String>,
+}
+
+impl Sent {
+    /// Keeps what `p` presents.
+    pub fn of(p: &Presentation<'_>) -> Sent {
+        Sent {
+            scheme: p.scheme,
+            proofs: p.proofs.iter().map(|s| s.to_string()).collect(),
+            method: p.method.to_string(),
+            path: p.path.to_string(),
+            origin: p.origin.cloned(),
+            peer_certificate: p.peer_certificate.map(str::to_string),
+        }
+    }
+
+    /// The presentation again, for `token`, with `proofs` borrowed from [`Sent::proofs`].
+    pub fn presentation<'a>(&'a self, token: &'a str, proofs: &'a [&'a str]) -> Presentation<'a> {
+        Presentation {
+            scheme: self.scheme,
+            token,
+            proofs,
+            method: &self.method,
+            path: &self.path,
+            origin: self.origin.as_ref(),
+            peer_certificate: self.peer_certificate.as_deref(),
+        }
+    }
+}
+
 /// Why the sender of a valid token is not the one it was issued to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum SenderError {
     /// `cnf` of the wrong shape.
-    #[error("invalid cnf claim: {0}")]
-    Confirmation(&'static str),
+    #[error("invalid cnf claim")]
+    Confirmation,
     /// Scheme and binding do not go together.
     #[error(transparent)]
     Scheme(SchemeError),
@@ -67,10 +106,47 @@ pub enum SenderError {
 }
 
 impl SenderError {
+    /// Every refusal, one per metric ([`ProofError::Key`] stands for all its kinds).
+    pub const ALL: [SenderError; 23] = [
+        SenderError::Confirmation,
+        SenderError::Scheme(SchemeError::BoundAsBearer),
+        SenderError::Scheme(SchemeError::DpopRequired),
+        SenderError::Scheme(SchemeError::DpopOff),
+        SenderError::Scheme(SchemeError::Unbound),
+        SenderError::Proof(ProofError::Missing),
+        SenderError::Proof(ProofError::Multiple),
+        SenderError::Proof(ProofError::Malformed),
+        SenderError::Proof(ProofError::Type),
+        SenderError::Proof(ProofError::Algorithm),
+        SenderError::Proof(ProofError::Key(JwkError::Unusable)),
+        SenderError::Proof(ProofError::Signature),
+        SenderError::Proof(ProofError::Jti),
+        SenderError::Proof(ProofError::Method),
+        SenderError::Proof(ProofError::Uri),
+        SenderError::Proof(ProofError::IssuedAt),
+        SenderError::Proof(ProofError::TokenHash),
+        SenderError::Proof(ProofError::Binding),
+        SenderError::Proof(ProofError::Nonce),
+        SenderError::Proof(ProofError::Replayed),
+        SenderError::Proof(ProofError::Unrecorded),
+        SenderError::Certificate(BindingError::NoCertificate),
+        SenderError::Certificate(BindingError::OtherCertificate),
+    ];
+
+    /// The representative of this error in [`SenderError::ALL`].
+    pub fn kind(self) -> SenderError {
+        match self {
+            SenderError::Proof(ProofError::Key(_)) => {
+                SenderError::Proof(ProofError::Key(JwkError::Unusable))
+            }
+            other => other,
+        }
+    }
+
     /// The metric suffix.
     pub fn reason(self) -> &'static str {
         match self {
-            SenderError::Confirmation(_) => "cnf",
+            SenderError::Confirmation => "cnf",
             SenderError::Scheme(e) => e.reason(),
             SenderError::Proof(e) => e.reason(),
             SenderError::Certificate(e) => e.reason(),

@@ -207,3 +207,32 @@ fn errors_map_to_codes_and_schemes() {
     assert_eq!(bearer.challenge_scheme(Scheme::Bearer), Scheme::Bearer);
     assert_eq!(bearer.reason(), "dpop_bound_as_bearer");
 }
+
+#[test]
+fn every_error_kind_is_listed_once() {
+    let mut names: Vec<&str> = SenderError::ALL.iter().map(|e| e.reason()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), SenderError::ALL.len());
+    let private = SenderError::Proof(ProofError::Key(crate::dpop::jwk::JwkError::Private));
+    assert!(SenderError::ALL.contains(&private.kind()));
+    assert_eq!(private.kind().reason(), private.reason());
+}
+
+#[test]
+fn a_waiting_request_keeps_what_it_presented() {
+    let origin = Origin::parse("https://a.example").unwrap();
+    let p = Presentation {
+        scheme: Scheme::Dpop,
+        token: TOKEN,
+        proofs: &["p1"],
+        method: "GET",
+        path: "/x",
+        origin: Some(&origin),
+        peer_certificate: Some("ab"),
+    };
+    let sent = Sent::of(&p);
+    let proofs: Vec<&str> = sent.proofs.iter().map(String::as_str).collect();
+    let again = sent.presentation(TOKEN, &proofs);
+    assert_eq!(format!("{again:?}"), format!("{p:?}"));
+}

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 pub const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 /// Why a proof's `jwk` is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum JwkError {
     /// No `jwk` object in the header.
     #[error("proof header has no jwk object")]

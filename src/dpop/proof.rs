@@ -19,7 +19,7 @@ pub const MAX_PROOF_BYTES: usize = 8 * 1024;
 const MAX_JTI_LEN: usize = 256;
 
 /// Why a proof is refused; each has a metric suffix and a fixed description.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum ProofError {
     /// The DPoP scheme without a `DPoP` header.
     #[error("DPoP proof missing")]

@@ -105,7 +105,7 @@ impl Confirmation {
 }
 
 /// Why the scheme and the token do not go together.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum SchemeError {
     /// A DPoP-bound token sent as `Bearer`.
     #[error("DPoP-bound token presented as a bearer token")]
