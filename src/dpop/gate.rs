@@ -31,6 +31,33 @@ pub struct Gate<'a> {
     pub backend: &'a dyn SignatureCheck,
 }
 
+/// The process-wide state a host provides for DPoP: shared data, the process secret and
+/// (with `dpop_nonce`) the nonces derived from it.
+pub struct Runtime<'a> {
+    /// Shared data, for replay.
+    pub store: &'a dyn CasStore,
+    /// The process secret.
+    pub secret: [u8; 32],
+    /// Server nonces, when `dpop_nonce` is on.
+    pub nonces: Option<&'a Nonces>,
+    /// Verifies proof signatures (over the signing input: see [`super::raw`]).
+    pub backend: &'a dyn SignatureCheck,
+}
+
+/// A store that records nothing: without shared data, proofs cannot be checked for
+/// replay, so DPoP-bound tokens are refused (`dpop_unrecorded`).
+pub struct NoStore;
+
+impl CasStore for NoStore {
+    fn get(&self, _: &str) -> Option<(Vec<u8>, u32)> {
+        None
+    }
+
+    fn set(&self, _: &str, _: &[u8], _: Option<u32>) -> Result<(), super::store::StoreError> {
+        Err(super::store::StoreError::Unavailable)
+    }
+}
+
 /// What the request presents besides the token itself.
 #[derive(Debug, Clone, Copy)]
 pub struct Presentation<'a> {
@@ -140,6 +167,35 @@ impl SenderError {
                 SenderError::Proof(ProofError::Key(JwkError::Unusable))
             }
             other => other,
+        }
+    }
+
+    /// When this refusal applies, for operators (the README's table of refusals).
+    pub fn when(self) -> &'static str {
+        match self {
+            SenderError::Confirmation => "the token's `cnf` claim is not an object of short strings",
+            SenderError::Scheme(SchemeError::BoundAsBearer) => "a DPoP-bound token (`cnf.jkt`) sent as `Bearer`",
+            SenderError::Scheme(SchemeError::DpopRequired) => "a `Bearer` token for a provider with `dpop: \"required\"`",
+            SenderError::Scheme(SchemeError::DpopOff) => "the `DPoP` scheme for a provider with `dpop: \"off\"`",
+            SenderError::Scheme(SchemeError::Unbound) => "the `DPoP` scheme with a token that has no `cnf.jkt`",
+            SenderError::Proof(ProofError::Missing) => "a DPoP-bound token without a `DPoP` proof header",
+            SenderError::Proof(ProofError::Multiple) => "more than one `DPoP` header",
+            SenderError::Proof(ProofError::Malformed) => "the proof is not a well-formed compact JWS (or its claims have the wrong types)",
+            SenderError::Proof(ProofError::Type) => "the proof's `typ` is not `dpop+jwt`",
+            SenderError::Proof(ProofError::Algorithm) => "the proof's `alg` is not on the provider's `algorithms` (`none`, `HS*`, …)",
+            SenderError::Proof(ProofError::Key(_)) => "the proof has no public `jwk`, or one with private members, or one unusable with its `alg`",
+            SenderError::Proof(ProofError::Signature) => "the proof's signature does not verify under its `jwk`",
+            SenderError::Proof(ProofError::Jti) => "the proof has no `jti` (or one over 256 bytes)",
+            SenderError::Proof(ProofError::Method) => "the proof's `htm` is not the request method",
+            SenderError::Proof(ProofError::Uri) => "the proof's `htu` is not the request URI (normalised, without query)",
+            SenderError::Proof(ProofError::IssuedAt) => "the proof's `iat` is older than `dpop_proof_window_s` or in the future (beyond `clock_skew_s`)",
+            SenderError::Proof(ProofError::TokenHash) => "the proof's `ath` is not the hash of the access token",
+            SenderError::Proof(ProofError::Binding) => "the proof's key is not the one the token's `cnf.jkt` names",
+            SenderError::Proof(ProofError::Nonce) => "`dpop_nonce` is on and the proof has no current server nonce",
+            SenderError::Proof(ProofError::Replayed) => "the proof's `jti` was already used (on any worker)",
+            SenderError::Proof(ProofError::Unrecorded) => "the proof could not be recorded against replay (its bucket is full): retry with a new proof",
+            SenderError::Certificate(BindingError::NoCertificate) => "a certificate-bound token (`cnf[\"x5t#S256\"]`) on a connection without a client certificate",
+            SenderError::Certificate(BindingError::OtherCertificate) => "a certificate-bound token on a connection with another client certificate",
         }
     }
 

@@ -17,6 +17,26 @@ use sha2::{Digest, Sha256, Sha384, Sha512};
 /// Verifies every algorithm jwt-guard accepts over `signing_input`.
 pub struct RawSignature;
 
+/// Proof signatures through the host (Envoy's BoringSSL, which verifies the signing input)
+/// for the algorithms it serves, [`RawSignature`] for the rest.
+pub struct ProofSignature<'a> {
+    /// The host backend, if any.
+    pub host: Option<&'a dyn SignatureCheck>,
+    /// The algorithms the host checks (RS*, and ES256/ES384 once its EC self-test passed).
+    pub host_algorithms: &'a [Algorithm],
+}
+
+impl SignatureCheck for ProofSignature<'_> {
+    fn check(&self, key: &Key, jws: &Jws<'_>) -> Result<(), TokenError> {
+        match self.host {
+            Some(host) if self.host_algorithms.contains(&key.alg) && key.spki.is_some() => {
+                host.check(key, jws)
+            }
+            _ => RawSignature.check(key, jws),
+        }
+    }
+}
+
 /// An RSA signature with PKCS#1 v1.5 or PSS (salt as long as the hash, RFC 7518 §3.5).
 fn rsa_ok(n: &[u8], e: &[u8], message: &[u8], signature: &[u8], alg: Algorithm) -> bool {
     let key = rsa::RsaPublicKey::new(
@@ -157,6 +177,45 @@ mod tests {
         let forged = flip_signature(&ps);
         let jws = token::parse(&forged, 8192).unwrap();
         assert_eq!(RawSignature.check(pss, &jws), Err(TokenError::Signature));
+    }
+
+    /// A "host" that accepts everything, to see which path a proof took.
+    struct Yes;
+
+    impl SignatureCheck for Yes {
+        fn check(&self, _: &Key, _: &Jws<'_>) -> Result<(), TokenError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn proofs_go_to_the_host_only_for_its_algorithms() {
+        let keys = KeySet::parse(
+            testkeys::jwks(&[testkeys::es256_jwk("e1"), testkeys::rsa_jwk("r1", true)]).as_bytes(),
+            &Algorithm::ALL,
+        )
+        .unwrap();
+        let es = keys
+            .candidates(Some("e1"), Algorithm::ES256)
+            .next()
+            .unwrap();
+        let forged = flip_signature(&testkeys::sign_es256("e1", claims()));
+        let jws = token::parse(&forged, 8192).unwrap();
+        let rsa_only = ProofSignature {
+            host: Some(&Yes),
+            host_algorithms: &[Algorithm::RS256],
+        };
+        assert_eq!(rsa_only.check(es, &jws), Err(TokenError::Signature));
+        let with_ec = ProofSignature {
+            host: Some(&Yes),
+            host_algorithms: &[Algorithm::RS256, Algorithm::ES256],
+        };
+        assert_eq!(with_ec.check(es, &jws), Ok(()));
+        let none = ProofSignature {
+            host: None,
+            host_algorithms: &[Algorithm::ES256],
+        };
+        assert_eq!(none.check(es, &jws), Err(TokenError::Signature));
     }
 
     #[test]

@@ -7,17 +7,18 @@
 //! slice has passed is simply overwritten. Writes use compare-and-swap, so two workers
 //! recording into one bucket never lose an entry.
 //!
-//! Capacity: 8 192 × 64 = 524 288 proofs per slice, 8.6 MB at most. With the default
-//! 180 s slice (60 s window, 60 s skew) that is 2 900 proofs/s on average; at 1 400 proofs/s
-//! a given bucket fills in a slice with probability below 1e-7 (Poisson, mean 31 of 64). A
-//! full bucket refuses the proof (fail closed); the client's next proof lands elsewhere.
+//! Capacity: 2 048 × 256 = 524 288 proofs per slice, 8.5 MB at most, 4 096 keys. With the
+//! default 180 s slice (60 s window, 60 s skew) that is 2 900 proofs/s on average; at
+//! 2 000 proofs/s a given bucket fills in a slice with probability below 1e-8 (Poisson,
+//! mean 176 of 256). A full bucket refuses the proof (fail closed); the client's next
+//! proof lands elsewhere.
 
 use super::store::{CasStore, StoreError};
 
 /// Buckets per slice.
-pub const BUCKETS: usize = 8192;
+pub const BUCKETS: usize = 2048;
 /// Fingerprints per bucket.
-pub const ENTRIES: usize = 64;
+pub const ENTRIES: usize = 256;
 /// Compare-and-swap attempts before giving up on a contended bucket.
 const MAX_ATTEMPTS: usize = 8;
 /// Layout version, slice length, slice number and entry count precede the entries.
@@ -275,6 +276,6 @@ mod tests {
         let c = ReplayCache::new(60, 60);
         assert_eq!(c.slice_s, 180);
         assert_eq!(c.buckets * c.entries, 524_288);
-        assert!(2 * c.buckets * (HEADER_LEN + 8 * c.entries) < 9_000_000);
+        assert!(2 * c.buckets * (HEADER_LEN + 8 * c.entries) < 8_500_000);
     }
 }
