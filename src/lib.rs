@@ -5,15 +5,19 @@
 pub mod alg;
 pub mod authz;
 pub mod b64;
+pub mod binding;
 pub mod cache;
 pub mod config;
+pub mod dpop;
 pub mod hostsig;
 pub mod json;
 pub mod jwks;
 pub mod lifecycle;
+pub mod metadata;
 pub mod policy;
 pub mod reject;
 pub mod schedule;
+pub mod stepup;
 pub mod token;
 pub mod verify;
 

@@ -118,6 +118,8 @@ fuzz_target!(|data: &[u8]| {
         config: cfg,
         now: NOW,
         backend: &backend,
+        // No shared data: DPoP-bound tokens are refused (their proofs cannot be recorded).
+        sender: None,
     };
     for (method, path) in [
         ("GET", "/api/items"),
@@ -129,6 +131,9 @@ fuzz_target!(|data: &[u8]| {
             path,
             authorization: &values,
             method_overrides: &[],
+            dpop: &[],
+            origin: None,
+            peer_certificate: None,
         };
         let mut cache = TokenCache::new(4);
         let fresh = authz::decide(&ctx, &req, |i| inline_keys(cfg, i), &mut cache);

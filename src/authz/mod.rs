@@ -5,14 +5,20 @@
 
 pub mod forward;
 #[cfg(test)]
+mod sender_tests;
+#[cfg(test)]
 mod tests;
 
 use crate::cache::{self, Digest, TokenCache, Verified};
 use crate::config::Config;
+use crate::dpop::gate::{self, Gate, Presentation, Runtime, SenderError, Sent};
+use crate::dpop::htu::Origin;
+use crate::dpop::scheme::{self, Confirmation, Presented, Scheme};
 use crate::jwks::{KeyId, KeySet};
 use crate::policy::{self, Requirement};
 use crate::reject::{Denial, TokenError};
-use crate::token::{self, Credentials};
+use crate::stepup::AuthContext;
+use crate::token;
 use crate::verify::{self, SignatureCheck};
 
 /// The parts of a request the decision reads.
@@ -23,6 +29,12 @@ pub struct Request<'a> {
     pub authorization: &'a [&'a str],
     /// Values of the method-override headers ([`Config::method_override_headers`]).
     pub method_overrides: &'a [&'a str],
+    /// Every `DPoP` header value.
+    pub dpop: &'a [&'a str],
+    /// `:scheme` + `:authority`, which DPoP's `htu` names (unless `dpop_origin` is set).
+    pub origin: Option<&'a Origin>,
+    /// The client certificate's SHA-256 in hex, on a mutual-TLS connection.
+    pub peer_certificate: Option<&'a str>,
 }
 
 /// What to do with a request.
@@ -57,6 +69,8 @@ pub struct Pending {
     pub fallback: Denial,
     /// The key that failed the signature, so an unchanged key is not tried again.
     pub failed_key: Option<KeyId>,
+    /// The scheme, DPoP proofs and connection facts the sender is checked with.
+    pub sent: Box<Sent>,
 }
 
 impl Pending {
@@ -82,6 +96,8 @@ pub struct Context<'a> {
     /// Seconds since the epoch.
     pub now: u64,
     pub backend: &'a dyn SignatureCheck,
+    /// Shared data and secrets for DPoP; without them DPoP-bound tokens are refused.
+    pub sender: Option<&'a Runtime<'a>>,
 }
 
 /// Decides what to do with `req`. `keys(i)` gives provider `i`'s keys, if loaded.
@@ -95,23 +111,35 @@ pub fn decide<'k>(
         Ok(need) => need,
         Err(denial) => return Verdict::Deny(denial),
     };
-    let token = match token::extract(req.authorization) {
-        Credentials::None if need.allow_anonymous => {
+    let (scheme, token) = match scheme::extract(req.authorization) {
+        Presented::None if need.allow_anonymous => {
             return Verdict::Allow {
                 headers: vec![],
                 withheld: 0,
             }
         }
-        Credentials::None => return Verdict::Deny(Denial::MissingToken),
-        Credentials::Invalid(why) => return Verdict::Deny(Denial::InvalidRequest(why)),
-        Credentials::Bearer(token) => token,
+        Presented::None if !req.dpop.is_empty() => {
+            return Verdict::Deny(Denial::InvalidRequest("DPoP proof without an access token"))
+        }
+        Presented::None => return Verdict::Deny(Denial::MissingToken),
+        Presented::Invalid(why) => return Verdict::Deny(Denial::InvalidRequest(why)),
+        Presented::Token(scheme, token) => (scheme, token),
+    };
+    let presented = Presentation {
+        scheme,
+        token,
+        proofs: req.dpop,
+        method: req.method,
+        path: req.path,
+        origin: req.origin,
+        peer_certificate: req.peer_certificate,
     };
     let digest = cache.enabled().then(|| cache::digest(token));
     if let Some(hit) = digest.as_ref().and_then(|d| cache.lookup(d)) {
         // A cached token was verified once, by key material the provider must still
         // publish; its provider, time window and scopes are checked anew.
         if keys(hit.provider).is_some_and(|set| set.contains(&hit.key)) {
-            return admit(ctx, &need, hit);
+            return admit(ctx, &need, hit, &presented);
         }
     }
     let held = Held {
@@ -119,6 +147,7 @@ pub fn decide<'k>(
         need,
         digest,
         failed_key: None,
+        presented,
     };
     judge(ctx, held, false, keys, cache)
 }
@@ -132,11 +161,13 @@ pub fn resume<'k>(
     keys: impl Fn(usize) -> Option<&'k KeySet>,
     cache: &mut TokenCache,
 ) -> Verdict {
+    let proofs: Vec<&str> = pending.sent.proofs.iter().map(String::as_str).collect();
     let held = Held {
         token: &pending.token,
         need: pending.need.clone(),
         digest: pending.digest,
         failed_key: pending.failed_key,
+        presented: pending.sent.presentation(&pending.token, &proofs),
     };
     judge(ctx, held, true, keys, cache)
 }
@@ -147,6 +178,7 @@ struct Held<'t> {
     need: Requirement,
     digest: Option<Digest>,
     failed_key: Option<KeyId>,
+    presented: Presentation<'t>,
 }
 
 impl Held<'_> {
@@ -157,6 +189,7 @@ impl Held<'_> {
             digest: self.digest,
             fallback,
             failed_key,
+            sent: Box::new(Sent::of(&self.presented)),
         }
     }
 }
@@ -215,6 +248,10 @@ fn judge<'k>(
     );
     match result {
         Ok((window, key)) => {
+            let Ok(cnf) = Confirmation::of(&jws.claims) else {
+                let denial = Denial::sender(SenderError::Confirmation, held.presented.scheme, None);
+                return Verdict::Deny(denial);
+            };
             let (headers, withheld) = forward::headers(cfg, provider, &jws);
             let verified = Verified {
                 provider: index,
@@ -223,8 +260,10 @@ fn judge<'k>(
                 granted: policy::granted_scopes(&jws.claims),
                 headers,
                 withheld,
+                cnf,
+                auth: AuthContext::of(&jws.claims),
             };
-            let verdict = grant(&held.need, &verified);
+            let verdict = finish(ctx, &held.need, &verified, &held.presented);
             if let Some(digest) = held.digest {
                 cache.insert(digest, verified, ctx.now, cfg.clock_skew_s);
             }
@@ -245,15 +284,74 @@ fn judge<'k>(
     }
 }
 
-/// Admits a cached token if its provider, time window and scopes still fit.
-fn admit(ctx: &Context<'_>, need: &Requirement, hit: &Verified) -> Verdict {
+/// Admits a cached token if its provider, time window, sender, step-up and scopes
+/// still fit.
+fn admit(ctx: &Context<'_>, need: &Requirement, hit: &Verified, p: &Presentation<'_>) -> Verdict {
     if !need.accepts(hit.provider) {
         return invalid(TokenError::IssuerNotAccepted);
     }
     match hit.window.check(ctx.now, ctx.config.clock_skew_s) {
-        Ok(()) => grant(need, hit),
+        Ok(()) => finish(ctx, need, hit, p),
         Err(e) => invalid(e),
     }
+}
+
+/// After the token itself: is the sender the one it was issued to (DPoP, mTLS), did the
+/// user sign in as the route demands (step-up), does it grant the scopes.
+fn finish(ctx: &Context<'_>, need: &Requirement, v: &Verified, p: &Presentation<'_>) -> Verdict {
+    if let Err(e) = sender(ctx, v, p) {
+        let nonce = ctx
+            .sender
+            .and_then(|rt| rt.nonces)
+            .filter(|_| matches!(e, SenderError::Proof(_)))
+            .map(|n| n.current(ctx.now));
+        return Verdict::Deny(Denial::sender(e, p.scheme, nonce));
+    }
+    if let Some(step_up) = &need.step_up {
+        if let Err(insufficient) = step_up.check(&v.auth, ctx.now, ctx.config.clock_skew_s) {
+            return Verdict::Deny(Denial::StepUp {
+                insufficient: Box::new(insufficient),
+                scheme: p.scheme,
+            });
+        }
+    }
+    grant(need, v)
+}
+
+/// The sender-constraint step (see [`gate::check`]).
+fn sender(ctx: &Context<'_>, v: &Verified, p: &Presentation<'_>) -> Result<(), SenderError> {
+    let cfg = ctx.config;
+    let Some(provider) = cfg.providers.get(v.provider) else {
+        return Ok(());
+    };
+    let unbound = v.cnf.jkt.is_none() && v.cnf.x5t_s256.is_none();
+    if unbound && p.scheme == Scheme::Bearer && provider.dpop.accepts_bearer() {
+        // The common case needs neither shared data nor a proof.
+        return Ok(());
+    }
+    let fallback = Runtime {
+        store: &gate::NoStore,
+        secret: [0; 32],
+        nonces: None,
+        backend: &crate::dpop::raw::RawSignature,
+    };
+    let rt = ctx.sender.unwrap_or(&fallback);
+    let gate = Gate {
+        settings: &cfg.dpop,
+        skew_s: cfg.clock_skew_s,
+        nonces: rt.nonces,
+        store: rt.store,
+        secret: &rt.secret,
+        backend: rt.backend,
+    };
+    gate::check(
+        &gate,
+        provider.dpop,
+        &provider.algorithms,
+        &v.cnf,
+        p,
+        ctx.now,
+    )
 }
 
 /// Allows a verified token if it grants every scope the route requires.

@@ -43,6 +43,7 @@ fn ctx(cfg: &Config, now: u64) -> Context<'_> {
         config: cfg,
         now,
         backend: &JwtSimple,
+        sender: None,
     }
 }
 
@@ -52,6 +53,9 @@ fn req<'a>(path: &'a str, auth: &'a [&'a str]) -> Request<'a> {
         path,
         authorization: auth,
         method_overrides: &[],
+        dpop: &[],
+        origin: None,
+        peer_certificate: None,
     }
 }
 
@@ -315,6 +319,9 @@ fn method_overrides_are_judged_strictest() {
             path: "/items",
             authorization: &[],
             method_overrides: overrides,
+            dpop: &[],
+            origin: None,
+            peer_certificate: None,
         };
         decide(&c, &r, |i| inline(&cfg, i), &mut cache)
     };

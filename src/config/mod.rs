@@ -6,6 +6,7 @@ mod headers;
 mod provider;
 mod raw;
 mod rule;
+mod sender;
 #[cfg(test)]
 mod tests;
 
@@ -44,6 +45,12 @@ pub struct Config {
     pub signature_backend: SignatureBackend,
     pub ambiguous_paths: AmbiguousPaths,
     pub method_override: MethodOverride,
+    /// The top-level DPoP options.
+    pub dpop: crate::dpop::settings::Settings,
+    /// Protected-resource metadata (RFC 9728), served and named in every challenge.
+    pub resource_metadata: Option<crate::metadata::ResourceMetadata>,
+    /// What every 401 challenge offers (schemes, proof algorithms, metadata URL).
+    pub offer: crate::dpop::challenge::Offer,
     /// Every spelling of every header the filter sets (or strips), lower case.
     managed: Vec<String>,
     /// Every spelling of the method-override headers read in `judge` mode.
@@ -191,6 +198,9 @@ impl Config {
                 )
             }
         };
+        let dpop = sender::settings(raw.dpop_origin, raw.dpop_proof_window_s, raw.dpop_nonce)?;
+        let resource_metadata = sender::metadata(raw.resource_metadata, &providers)?;
+        let offer = sender::offer(&providers, resource_metadata.as_ref());
         let override_names: Vec<String> = METHOD_OVERRIDE_HEADERS
             .iter()
             .flat_map(|h| spellings(h))
@@ -211,6 +221,9 @@ impl Config {
             signature_backend,
             ambiguous_paths,
             method_override,
+            dpop,
+            resource_metadata,
+            offer,
             managed,
             override_names: match method_override {
                 MethodOverride::Judge => override_names,

@@ -18,6 +18,10 @@ pub(super) struct RawConfig {
     pub signature_backend: Option<String>,
     pub ambiguous_paths: Option<String>,
     pub method_override: Option<String>,
+    pub dpop_origin: Option<serde_json::Value>,
+    pub dpop_proof_window_s: Option<serde_json::Value>,
+    pub dpop_nonce: Option<serde_json::Value>,
+    pub resource_metadata: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -35,6 +39,7 @@ pub(super) struct RawProvider {
     pub jwks_timeout_ms: Option<u64>,
     pub max_stale_s: Option<u64>,
     pub algorithms: Option<Vec<String>>,
+    pub dpop: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -48,4 +53,6 @@ pub(super) struct RawRule {
     #[serde(default)]
     pub scopes: Vec<String>,
     pub providers: Option<Vec<String>>,
+    pub acr_values: Option<serde_json::Value>,
+    pub max_age_s: Option<serde_json::Value>,
 }

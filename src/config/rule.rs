@@ -14,6 +14,8 @@ pub struct Rule {
     pub scopes: Vec<String>,
     /// Indices of the providers whose tokens this route accepts; `None`: any provider.
     pub providers: Option<Vec<usize>>,
+    /// Step-up authentication (`acr_values`, `max_age_s`).
+    pub step_up: Option<crate::stepup::StepUp>,
 }
 
 impl Rule {
@@ -65,12 +67,14 @@ impl Rule {
                     .collect::<Result<Vec<_>, _>>()?,
             ),
         };
+        let step_up = super::sender::step_up(raw.acr_values, raw.max_age_s, at)?;
         Ok(Rule {
             prefix,
             methods: raw.methods,
             allow_anonymous: raw.allow_anonymous,
             scopes: raw.scopes,
             providers,
+            step_up,
         })
     }
 }

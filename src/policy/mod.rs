@@ -27,6 +27,8 @@ pub struct Requirement {
     pub scopes: Vec<String>,
     /// Providers whose tokens are accepted (indices); `None`: any.
     pub providers: Option<Vec<usize>>,
+    /// Step-up authentication the token must show (RFC 9470).
+    pub step_up: Option<Box<crate::stepup::StepUp>>,
 }
 
 impl Requirement {
@@ -41,6 +43,7 @@ impl Requirement {
                 allow_anonymous: r.allow_anonymous,
                 scopes: r.scopes.clone(),
                 providers: r.providers.clone(),
+                step_up: r.step_up.clone().map(Box::new),
             },
             None => Requirement::default(),
         }
@@ -58,6 +61,8 @@ impl Requirement {
             (None, p) | (p, None) => p,
             (Some(a), Some(b)) => Some(a.into_iter().filter(|i| b.contains(i)).collect()),
         };
+        let (mine, theirs) = (self.step_up.take().map(|s| *s), other.step_up.map(|s| *s));
+        self.step_up = crate::stepup::StepUp::tighten(mine, theirs).map(Box::new);
     }
 }
 
