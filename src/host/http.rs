@@ -7,7 +7,6 @@ use super::proxy::State;
 use super::root::retune;
 use crate::authz::Request;
 use crate::dpop::challenge::Offer;
-use crate::dpop::htu::Origin;
 use crate::lifecycle::{headers, Outcome};
 use crate::reject::Reply;
 use proxy_wasm::hostcalls;
@@ -31,9 +30,10 @@ impl Http {
 
 /// A request header as [`headers::text`], if present.
 pub fn header(map: MapType, name: &str) -> Option<String> {
-    Some(headers::text(
-        hostcalls::get_map_value_bytes(map, name).ok()??,
-    ))
+    hostcalls::get_map_value_bytes(map, name)
+        .ok()
+        .flatten()
+        .map(headers::text)
 }
 
 /// Applies an outcome to the effective context's request; `resume` continues a held one;
@@ -81,42 +81,21 @@ impl HttpContext for Http {
         let path = header(":path").unwrap_or_default();
         let authorization = header("authorization");
         let authorization: Vec<&str> = authorization.as_deref().into_iter().collect();
-        let overrides = headers::method_overrides(
-            &config,
-            |name| header(name).is_some(),
-            || hostcalls::get_map_bytes(MapType::HttpRequestHeaders).unwrap_or_default(),
-        );
+        let all = || hostcalls::get_map_bytes(MapType::HttpRequestHeaders).unwrap_or_default();
+        let overrides = headers::method_overrides(&config, |name| header(name).is_some(), all);
         let overrides: Vec<&str> = overrides.iter().map(String::as_str).collect();
-        if let Some(reply) = config
-            .resource_metadata
-            .as_ref()
-            .and_then(|m| m.answer(&method, &path))
-        {
+        let metadata = config.resource_metadata.as_ref();
+        if let Some(reply) = metadata.and_then(|m| m.answer(&method, &path)) {
             if let Err(status) = send(&reply, "jwt_guard_resource_metadata") {
                 log::warn!("cannot send the metadata document (host status {status})");
             }
             return Action::Pause;
         }
-        // DPoP and mTLS facts; the origin only matters for a proof's `htu`.
-        // A look-up returns only the first of repeated `DPoP` lines (Envoy does not join
-        // them): when there is one, every line is read, so two proofs are seen as two.
-        let dpop: Vec<String> = match header("dpop") {
-            None => vec![],
-            Some(_) => hostcalls::get_map_bytes(MapType::HttpRequestHeaders)
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|(name, _)| name == "dpop")
-                .map(|(_, value)| headers::text(value))
-                .collect(),
-        };
+        let dpop = headers::every("dpop", header("dpop").is_some(), all);
         let dpop: Vec<&str> = dpop.iter().map(String::as_str).collect();
-        let origin = if dpop.is_empty() {
-            None
-        } else {
-            header(":scheme")
-                .zip(header(":authority"))
-                .and_then(|(scheme, authority)| Origin::from_parts(&scheme, &authority))
-        };
+        let origin = headers::origin(!dpop.is_empty(), || {
+            (header(":scheme"), header(":authority"))
+        });
         let peer_certificate = peer_certificate();
         let req = Request {
             method: &method,
@@ -154,26 +133,6 @@ extern "C" {
     ) -> u32;
 }
 
-/// Headers in the proxy-wasm map encoding: a count, each name and value length (all u32
-/// little-endian), then each name and value followed by a NUL.
-fn serialize(headers: &[(&str, String)]) -> Vec<u8> {
-    let len = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes();
-    let sizes = headers
-        .iter()
-        .flat_map(|(n, v)| [len(n.len()), len(v.len())]);
-    let mut out: Vec<u8> = std::iter::once(len(headers.len()))
-        .chain(sizes)
-        .flatten()
-        .collect();
-    for (name, value) in headers {
-        out.extend_from_slice(name.as_bytes());
-        out.push(0);
-        out.extend_from_slice(value.as_bytes());
-        out.push(0);
-    }
-    out
-}
-
 /// The client certificate's SHA-256 (hex) on a mutual-TLS connection, for RFC 8705.
 fn peer_certificate() -> Option<String> {
     let bytes = hostcalls::get_property(crate::binding::PEER_DIGEST_PROPERTY.to_vec())
@@ -185,7 +144,7 @@ fn peer_certificate() -> Option<String> {
 /// Answers the current request locally with `reply`, `details` going to the access log;
 /// returns the host's status code when it refused (0 is success).
 fn send(reply: &Reply, details: &str) -> Result<(), u32> {
-    let headers = serialize(&reply.headers);
+    let headers = headers::encode_map(&reply.headers);
     // SAFETY: every pointer/length pair describes a live buffer owned by this frame, which
     // the host only reads during the call; grpc_status -1 means "not gRPC".
     let status = unsafe {
@@ -200,8 +159,5 @@ fn send(reply: &Reply, details: &str) -> Result<(), u32> {
             -1,
         )
     };
-    match status {
-        0 => Ok(()),
-        other => Err(other),
-    }
+    (status == 0).then_some(()).ok_or(status)
 }

@@ -1,7 +1,9 @@
-//! What the host reads from request headers, decided here: header bytes as text, and
-//! which method-override values a request carries.
+//! What the host reads from and writes to header maps, decided here: header bytes as
+//! text, the method-override and DPoP values a request carries, its origin, and the
+//! ABI's map encoding for local replies.
 
 use crate::config::Config;
+use crate::dpop::htu::Origin;
 
 /// A header value as text. Bytes that are not UTF-8 become U+FFFD in place, so a `Bearer`
 /// value with such a byte is still read as a (malformed) bearer token and refused, never
@@ -29,6 +31,54 @@ pub fn method_overrides(
         .filter(|(name, _)| config.is_method_override_header(name))
         .map(|(_, value)| text(value))
         .collect()
+}
+
+/// Every value of header `name` (lower case) when `present`: a single-header read returns
+/// only the first of repeated lines (Envoy does not join e.g. `DPoP`), so `all` (the whole
+/// header map) is read then, and two proofs are seen as two.
+pub fn every(
+    name: &str,
+    present: bool,
+    all: impl FnOnce() -> Vec<(String, Vec<u8>)>,
+) -> Vec<String> {
+    if !present {
+        return vec![];
+    }
+    all()
+        .into_iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, value)| text(value))
+        .collect()
+}
+
+/// The request's origin from `:scheme` and `:authority`, read only when `needed` (it only
+/// matters for a DPoP proof's `htu`).
+pub fn origin(
+    needed: bool,
+    parts: impl FnOnce() -> (Option<String>, Option<String>),
+) -> Option<Origin> {
+    let (scheme, authority) = needed.then(parts)?;
+    Origin::from_parts(&scheme?, &authority?)
+}
+
+/// Headers in the proxy-wasm map encoding (for a local reply): a count, each name and
+/// value length (all u32 little-endian), then each name and value followed by a NUL.
+pub fn encode_map(headers: &[(&str, String)]) -> Vec<u8> {
+    let len = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes();
+    let sizes = headers
+        .iter()
+        .flat_map(|(n, v)| [len(n.len()), len(v.len())]);
+    let mut out: Vec<u8> = std::iter::once(len(headers.len()))
+        .chain(sizes)
+        .flatten()
+        .collect();
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_bytes());
+        out.push(0);
+        out.extend_from_slice(value.as_bytes());
+        out.push(0);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -77,6 +127,36 @@ mod tests {
         let cfg = config(r#"[{"prefix":"/admin","methods":["POST"]}]"#);
         assert!(method_overrides(&cfg, present, || panic!("no full read")).is_empty());
         assert_eq!(asked.get(), cfg.method_override_headers().count());
+    }
+
+    #[test]
+    fn every_line_of_a_repeated_header_when_present() {
+        let dpop = |v: &[u8]| ("dpop".to_string(), v.to_vec());
+        let all = || vec![dpop(b"a"), ("x".into(), b"y".to_vec()), dpop(b"b")];
+        assert_eq!(every("dpop", true, all), ["a", "b"]);
+        assert!(every("dpop", false, || panic!("no full read")).is_empty());
+    }
+
+    #[test]
+    fn origin_only_when_needed_and_complete() {
+        let parts = || {
+            (
+                Some("https".to_string()),
+                Some("api.example.com".to_string()),
+            )
+        };
+        assert!(origin(true, parts).is_some());
+        assert!(origin(false, || panic!("not read")).is_none());
+        assert!(origin(true, || (Some("https".into()), None)).is_none());
+    }
+
+    #[test]
+    fn maps_are_encoded_as_the_abi_expects() {
+        let map = encode_map(&[("a", "bc".to_string()), ("retry-after", String::new())]);
+        let mut want = vec![2, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 11, 0, 0, 0, 0, 0, 0, 0];
+        want.extend_from_slice(b"a\0bc\0retry-after\0\0");
+        assert_eq!(map, want);
+        assert_eq!(encode_map(&[]), [0, 0, 0, 0]);
     }
 
     #[test]
