@@ -108,11 +108,15 @@ def warm_outage(module_launch, server, keys, faults):
         faults[fault](server, path_of(name), TIMEOUT_MS / 1000)
     wait_all(envoy, "jwt_guard.jwks_fetch_failure",
              {n: before.get(f"jwt_guard.jwks_fetch_failure.{n}", 0) + 2 for n in names}, timeout=30)
-    statuses = in_parallel({
-        name: lambda name=name: [envoy.get("/api", token=token_for(key, name)).status
+    answers = in_parallel({
+        name: lambda name=name: [envoy.get("/api", token=token_for(key, name))
                                  for _ in range(REQUESTS_DURING_FAULT // 2) for key in (keys.rs256, keys.es256)]
         for name in names
     })
+    listed = {name: a if isinstance(a, list) else [] for name, a in answers.items()}
+    statuses = {name: [r.status for r in listed[name]] if listed[name] else answers[name] for name in names}
+    # Who answered a non-200: jwt-guard (a JSON body with "error") or Envoy's router ("upstream connect error ...").
+    others = {name: [(r.status, r.body[:160]) for r in listed[name] if r.status != 200] for name in names}
     during = envoy.stats()
     for name in names:
         server.heal(path_of(name))
@@ -125,6 +129,7 @@ def warm_outage(module_launch, server, keys, faults):
     return {
         fault: {
             "statuses": statuses[name],
+            "non_200_bodies": others[name],
             "keys_during": during.get(f"jwt_guard.jwks_keys.{name}"),
             "failures": after.get(f"jwt_guard.jwks_fetch_failure.{name}", 0)
             - before.get(f"jwt_guard.jwks_fetch_failure.{name}", 0),
