@@ -6,13 +6,16 @@ pub mod alg;
 pub mod authz;
 pub mod b64;
 pub mod cache;
+pub mod claims;
 pub mod config;
+pub mod discovery;
 pub mod hostsig;
 pub mod json;
 pub mod jwks;
 pub mod policy;
 pub mod reject;
 pub mod schedule;
+pub mod sources;
 pub mod token;
 pub mod verify;
 
