@@ -3,7 +3,7 @@ SHELL := /bin/bash
 WASM := target/wasm32-wasip1/release/jwt_guard.wasm
 PY := .venv/bin/python
 
-.PHONY: all build bootstrap lint unit integration test demo bench fuzz clean
+.PHONY: all build bootstrap lint unit integration test demo bench fuzz clean dist deploy-test
 
 all: build
 
@@ -23,7 +23,7 @@ unit: bootstrap
 	cargo test --workspace
 
 integration: build
-	$(PY) -m pytest tests -q -p no:cacheprovider
+	$(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/deploy
 
 ## The README's test command: formatting, lints, native unit tests, then real Envoy.
 test: lint unit integration
@@ -39,6 +39,15 @@ bench:
 fuzz:
 	fuzz/run.sh
 
+## Release artifacts in dist/: the module, its sha256, the OCI image archive and its digest.
+dist: bootstrap
+	scripts/dist.sh
+
+## Delivery paths: the artifacts, remote code source, registry round trip, manifests, alert rules.
+deploy-test: dist
+	scripts/bootstrap.sh --with-oci
+	$(PY) -m pytest tests/deploy -q -p no:cacheprovider
+
 clean:
 	cargo clean
-	rm -rf .venv .run
+	rm -rf .venv .run dist

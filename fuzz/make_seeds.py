@@ -53,6 +53,8 @@ PATHS = [
     "/healthz/%2E%2E/admin", "//admin", "/./admin", "/a/b/../../admin?x=1#frag", "/%61dmin", "/%2561dmin",
     "/reports/public/../x", "/..", "/../../..", "/a//b///c/", "?x", "#", "/%", "/%zz", "/%c3%a9", "/\u00e9/..",
     "/admin%2Fx", "/admin;x=1", "/a/./b/./c/.", "/a/b/c/..", "/%2e", "/%2e%2e%2f", "", "/%00", "/a\\..\\admin",
+    "/public/..%2fadmin", "/public/..;/admin", "/public/%252e%252e/admin", "/ADMIN", "/tenant/x", "/public/x/..",
+    "/items\nDELETE", "/items\nget, put", "/healthz/..%5cadmin", "/public/%2e%2e%3b/api/x",
 ]
 
 
@@ -146,7 +148,7 @@ def main() -> None:
     counts["config_parse"] = write_seeds(args.out / "config_parse", configs, args.sample)
     json_texts = [t for a in attacks if a.token for t in segments_json(a.token)] + documents + configs
     counts["json_strict"] = write_seeds(args.out / "json_strict", json_texts, args.sample)
-    counts["path_normalize"] = write_seeds(args.out / "path_normalize", [p.encode() for p in PATHS], args.sample)
+    counts["path_requirement"] = write_seeds(args.out / "path_requirement", [p.encode() for p in PATHS], args.sample)
     for target, n in counts.items():
         print(f"{target}: {n} seeds in {args.out / target}")
 

@@ -75,6 +75,18 @@ impl Algorithm {
     }
 }
 
+impl KeyFamily {
+    /// The one algorithm a key of this family serves when its JWK has no `alg`.
+    pub fn default_algorithm(self) -> Algorithm {
+        match self {
+            KeyFamily::Rsa => Algorithm::RS256,
+            KeyFamily::P256 => Algorithm::ES256,
+            KeyFamily::P384 => Algorithm::ES384,
+            KeyFamily::Ed25519 => Algorithm::EdDSA,
+        }
+    }
+}
+
 impl fmt::Display for Algorithm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -103,5 +115,14 @@ mod tests {
         assert_eq!(Algorithm::ES256.family(), KeyFamily::P256);
         assert_eq!(Algorithm::ES384.family(), KeyFamily::P384);
         assert_eq!(Algorithm::EdDSA.family(), KeyFamily::Ed25519);
+        for family in [
+            KeyFamily::Rsa,
+            KeyFamily::P256,
+            KeyFamily::P384,
+            KeyFamily::Ed25519,
+        ] {
+            assert_eq!(family.default_algorithm().family(), family);
+        }
+        assert_eq!(KeyFamily::Rsa.default_algorithm(), Algorithm::RS256);
     }
 }

@@ -4,6 +4,7 @@
 //! of a cache hit. An entry holds what a later request needs to re-apply
 //! the time and scope checks without parsing or verifying again.
 
+use crate::jwks::KeyId;
 use std::collections::{HashMap, VecDeque};
 
 /// What was learnt from verifying a token once.
@@ -11,14 +12,17 @@ use std::collections::{HashMap, VecDeque};
 pub struct Verified {
     /// Index of the provider whose keys verified it.
     pub provider: usize,
-    /// The `kid` of the key that verified it.
-    pub kid: Option<String>,
+    /// The identity of the key material that verified it: the entry is only used while
+    /// the provider's current keys hold that material.
+    pub key: KeyId,
     /// Its validity window.
     pub window: crate::verify::Window,
     /// Scopes and permissions it grants.
     pub granted: Vec<String>,
     /// Headers to add for the upstream.
     pub headers: Vec<(String, String)>,
+    /// Claim values not forwarded because a hop would change them.
+    pub withheld: u32,
 }
 
 /// The cache key of a token.
@@ -122,10 +126,10 @@ impl TokenCache {
         }
     }
 
-    /// Drops entries of `provider` verified by a key no longer in `still_there`.
-    pub fn retain_keys(&mut self, provider: usize, still_there: impl Fn(Option<&str>) -> bool) {
+    /// Drops entries of `provider` verified by key material for which `still_there` is false.
+    pub fn retain_keys(&mut self, provider: usize, still_there: impl Fn(&KeyId) -> bool) {
         self.entries
-            .retain(|_, v| v.provider != provider || still_there(v.kid.as_deref()));
+            .retain(|_, v| v.provider != provider || still_there(&v.key));
         let entries = &self.entries;
         self.order.retain(|d| entries.contains_key(d));
     }
@@ -149,10 +153,11 @@ mod tests {
     fn entry(provider: usize, kid: &str, exp: u64) -> Verified {
         Verified {
             provider,
-            kid: Some(kid.into()),
+            key: *blake3::hash(kid.as_bytes()).as_bytes(),
             window: Window { exp, not_before: 0 },
             granted: vec![],
             headers: vec![],
+            withheld: 0,
         }
     }
 
@@ -203,7 +208,8 @@ mod tests {
         c.insert(digest("a"), entry(0, "gone", 100), 0, 0);
         c.insert(digest("b"), entry(0, "kept", 100), 0, 0);
         c.insert(digest("c"), entry(1, "gone", 100), 0, 0);
-        c.retain_keys(0, |kid| kid == Some("kept"));
+        let kept = *blake3::hash(b"kept").as_bytes();
+        c.retain_keys(0, |key| *key == kept);
         assert!(c.lookup(&digest("a")).is_none());
         assert!(c.lookup(&digest("b")).is_some());
         assert!(c.lookup(&digest("c")).is_some(), "other provider untouched");

@@ -9,16 +9,28 @@ use std::fmt;
 /// Nesting deeper than this is refused before it can exhaust the stack.
 const MAX_DEPTH: usize = 32;
 
+/// Why a document is not an acceptable JSON object.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JsonError {
+    /// Not JSON, a duplicate key, or nesting too deep (serde_json's message).
+    #[error("{0}")]
+    Syntax(String),
+    /// Valid JSON, but not an object.
+    #[error("not a JSON object")]
+    NotAnObject,
+}
+
 /// Parses `bytes` as a JSON object, refusing duplicate keys and deep nesting.
-pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, String> {
+pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, JsonError> {
+    let syntax = |e: serde_json::Error| JsonError::Syntax(e.to_string());
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = StrictSeed { depth: 0 }
         .deserialize(&mut de)
-        .map_err(|e| e.to_string())?;
-    de.end().map_err(|e| e.to_string())?;
+        .map_err(syntax)?;
+    de.end().map_err(syntax)?;
     match value {
         Value::Object(map) => Ok(map),
-        _ => Err("not a JSON object".to_string()),
+        _ => Err(JsonError::NotAnObject),
     }
 }
 
@@ -117,6 +129,7 @@ mod tests {
     fn rejects_duplicates_at_any_depth() {
         assert!(parse_object(br#"{"alg":"RS256","alg":"none"}"#)
             .unwrap_err()
+            .to_string()
             .contains("duplicate"));
         assert!(parse_object(br#"{"a":{"x":1,"x":2}}"#).is_err());
     }

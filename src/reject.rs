@@ -1,5 +1,115 @@
 //! Why a request is refused, and the RFC 6750 answer for it: status, `WWW-Authenticate`
 //! challenge and a JSON body. Descriptions are fixed strings: they never echo the token.
+//! [`Reason`] is the one list of refusal kinds: metric names, the README table and the
+//! tests all come from it.
+
+/// Every kind of refusal, one metric (`jwt_guard.denied.<name>`) each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    MissingToken,
+    InvalidRequest,
+    AmbiguousRequest,
+    Malformed,
+    Claims,
+    Algorithm,
+    UnknownIssuer,
+    IssuerNotAccepted,
+    Expired,
+    NotYetValid,
+    Audience,
+    UnknownKey,
+    Signature,
+    InsufficientScope,
+    KeysUnavailable,
+}
+
+impl Reason {
+    /// Every reason, in the order of the README table.
+    pub const ALL: &'static [Reason] = &[
+        Reason::MissingToken,
+        Reason::InvalidRequest,
+        Reason::AmbiguousRequest,
+        Reason::Malformed,
+        Reason::Claims,
+        Reason::Algorithm,
+        Reason::UnknownIssuer,
+        Reason::IssuerNotAccepted,
+        Reason::Expired,
+        Reason::NotYetValid,
+        Reason::Audience,
+        Reason::UnknownKey,
+        Reason::Signature,
+        Reason::InsufficientScope,
+        Reason::KeysUnavailable,
+    ];
+
+    /// The metric suffix: `jwt_guard.denied.<name>`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::MissingToken => "missing_token",
+            Reason::InvalidRequest => "invalid_request",
+            Reason::AmbiguousRequest => "ambiguous_request",
+            Reason::Malformed => "malformed",
+            Reason::Claims => "claims",
+            Reason::Algorithm => "algorithm",
+            Reason::UnknownIssuer => "unknown_issuer",
+            Reason::IssuerNotAccepted => "issuer_not_accepted",
+            Reason::Expired => "expired",
+            Reason::NotYetValid => "not_yet_valid",
+            Reason::Audience => "audience",
+            Reason::UnknownKey => "unknown_key",
+            Reason::Signature => "signature",
+            Reason::InsufficientScope => "insufficient_scope",
+            Reason::KeysUnavailable => "keys_unavailable",
+        }
+    }
+
+    /// The HTTP status of the reply.
+    pub fn status(self) -> u32 {
+        match self {
+            Reason::AmbiguousRequest => 400,
+            Reason::InsufficientScope => 403,
+            Reason::KeysUnavailable => 503,
+            _ => 401,
+        }
+    }
+
+    /// The body's `error` (the RFC 6750 error code where there is one).
+    pub fn error(self) -> &'static str {
+        match self {
+            Reason::MissingToken => "unauthorized",
+            Reason::InvalidRequest | Reason::AmbiguousRequest => "invalid_request",
+            Reason::InsufficientScope => "insufficient_scope",
+            Reason::KeysUnavailable => "temporarily_unavailable",
+            _ => "invalid_token",
+        }
+    }
+
+    /// When this reason applies, for operators (the README's table).
+    pub fn description(self) -> &'static str {
+        match self {
+            Reason::MissingToken => "no `Authorization: Bearer` credentials on a protected route",
+            Reason::InvalidRequest => {
+                "several `Authorization` headers, or an empty or malformed bearer value"
+            }
+            Reason::AmbiguousRequest => {
+                "a path or method jwt-guard cannot judge safely (too long, escapes nested too deep, too many method overrides), or, with `ambiguous_paths: \"reject\"`, a path whose readings select different rules"
+            }
+            Reason::Malformed => "not a compact JWS, bad base64url or JSON, refused header (`crit`, `jwk`, …), too large",
+            Reason::Claims => "claims of the wrong JSON type, or no `exp`",
+            Reason::Algorithm => "`alg` unsupported, not allowed for the issuer, or not the key's algorithm",
+            Reason::UnknownIssuer => "`iss` is not a configured provider's issuer",
+            Reason::IssuerNotAccepted => "the issuer is configured but the route's `providers` does not list it",
+            Reason::Expired => "`exp` has passed (beyond `clock_skew_s`)",
+            Reason::NotYetValid => "`nbf` or `iat` in the future (beyond `clock_skew_s`)",
+            Reason::Audience => "no configured audience in `aud`",
+            Reason::UnknownKey => "no key with the token's `kid`, even after a refetch",
+            Reason::Signature => "the signature does not verify, even after a refetch",
+            Reason::InsufficientScope => "a valid token without a scope the route requires",
+            Reason::KeysUnavailable => "the issuer's keys cannot be obtained (first fetch failed, or dropped after `max_stale_s`)",
+        }
+    }
+}
 
 /// Why a presented token is not valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +122,8 @@ pub enum TokenError {
     Algorithm(&'static str),
     /// `iss` absent or not a configured issuer.
     UnknownIssuer,
+    /// `iss` is a configured issuer the route does not accept.
+    IssuerNotAccepted,
     /// `exp` absent.
     MissingExpiry,
     /// `exp` passed (beyond the clock skew).
@@ -27,18 +139,19 @@ pub enum TokenError {
 }
 
 impl TokenError {
-    /// The metric suffix for this failure.
-    pub fn reason(self) -> &'static str {
+    /// The reason this failure is counted under.
+    pub fn reason(self) -> Reason {
         match self {
-            TokenError::Malformed(_) => "malformed",
-            TokenError::Claims(_) | TokenError::MissingExpiry => "claims",
-            TokenError::Algorithm(_) => "algorithm",
-            TokenError::UnknownIssuer => "unknown_issuer",
-            TokenError::Expired => "expired",
-            TokenError::NotYetValid => "not_yet_valid",
-            TokenError::Audience => "audience",
-            TokenError::UnknownKey => "unknown_key",
-            TokenError::Signature => "signature",
+            TokenError::Malformed(_) => Reason::Malformed,
+            TokenError::Claims(_) | TokenError::MissingExpiry => Reason::Claims,
+            TokenError::Algorithm(_) => Reason::Algorithm,
+            TokenError::UnknownIssuer => Reason::UnknownIssuer,
+            TokenError::IssuerNotAccepted => Reason::IssuerNotAccepted,
+            TokenError::Expired => Reason::Expired,
+            TokenError::NotYetValid => Reason::NotYetValid,
+            TokenError::Audience => Reason::Audience,
+            TokenError::UnknownKey => Reason::UnknownKey,
+            TokenError::Signature => Reason::Signature,
         }
     }
 
@@ -49,6 +162,7 @@ impl TokenError {
             TokenError::Claims(why) => format!("invalid claims: {why}"),
             TokenError::Algorithm(why) => format!("algorithm rejected: {why}"),
             TokenError::UnknownIssuer => "issuer not trusted".into(),
+            TokenError::IssuerNotAccepted => "issuer not accepted for this route".into(),
             TokenError::MissingExpiry => "missing exp (expiry) claim".into(),
             TokenError::Expired => "token expired".into(),
             TokenError::NotYetValid => "token not yet valid".into(),
@@ -66,6 +180,8 @@ pub enum Denial {
     MissingToken,
     /// Credentials that are not a single well-formed bearer token.
     InvalidRequest(&'static str),
+    /// A request whose path or method cannot be judged safely (400).
+    Ambiguous(&'static str),
     /// A bearer token that is not valid.
     InvalidToken(TokenError),
     /// A valid token lacking scopes the route requires (all of them listed).
@@ -83,58 +199,48 @@ pub struct Reply {
 }
 
 impl Denial {
-    /// The metric suffix for this refusal.
-    pub fn reason(&self) -> &'static str {
+    /// The reason this refusal is counted under.
+    pub fn reason(&self) -> Reason {
         match self {
-            Denial::MissingToken => "missing_token",
-            Denial::InvalidRequest(_) => "invalid_request",
+            Denial::MissingToken => Reason::MissingToken,
+            Denial::InvalidRequest(_) => Reason::InvalidRequest,
+            Denial::Ambiguous(_) => Reason::AmbiguousRequest,
             Denial::InvalidToken(e) => e.reason(),
-            Denial::InsufficientScope(_) => "insufficient_scope",
-            Denial::KeysUnavailable { .. } => "keys_unavailable",
+            Denial::InsufficientScope(_) => Reason::InsufficientScope,
+            Denial::KeysUnavailable { .. } => Reason::KeysUnavailable,
         }
     }
 
     /// The HTTP reply for this refusal.
     pub fn reply(&self) -> Reply {
-        let (status, challenge, error, description) = match self {
-            Denial::MissingToken => (
-                401,
-                Some("Bearer".to_string()),
-                "unauthorized",
-                "bearer token required".to_string(),
-            ),
+        let reason = self.reason();
+        let (challenge, description) = match self {
+            Denial::MissingToken => (Some("Bearer".to_string()), "bearer token required".into()),
             Denial::InvalidRequest(why) => (
-                401,
                 Some(format!(
                     r#"Bearer error="invalid_request", error_description="{why}""#
                 )),
-                "invalid_request",
                 why.to_string(),
             ),
+            Denial::Ambiguous(why) => (None, why.to_string()),
             Denial::InvalidToken(e) => (
-                401,
                 Some(format!(
                     r#"Bearer error="invalid_token", error_description="{}""#,
                     e.description()
                 )),
-                "invalid_token",
                 e.description(),
             ),
             Denial::InsufficientScope(scopes) => {
                 let scope = scopes.join(" ");
                 (
-                    403,
                     Some(format!(
                         r#"Bearer error="insufficient_scope", error_description="token lacks a required scope", scope="{scope}""#
                     )),
-                    "insufficient_scope",
                     format!("requires scope: {scope}"),
                 )
             }
             Denial::KeysUnavailable { .. } => (
-                503,
                 None,
-                "temporarily_unavailable",
                 "signing keys for the issuer are not available".to_string(),
             ),
         };
@@ -145,9 +251,9 @@ impl Denial {
         if let Denial::KeysUnavailable { retry_after_s } = self {
             headers.push(("retry-after", retry_after_s.max(&1).to_string()));
         }
-        let body = serde_json::json!({ "error": error, "error_description": description });
+        let body = serde_json::json!({ "error": reason.error(), "error_description": description });
         Reply {
-            status,
+            status: reason.status(),
             headers,
             body: body.to_string(),
         }
@@ -185,6 +291,19 @@ mod tests {
         let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
         assert_eq!(body["error"], "invalid_token");
         assert_eq!(body["error_description"], "token expired");
+        let r = Denial::InvalidToken(TokenError::IssuerNotAccepted).reply();
+        assert!(header(&r, "www-authenticate")
+            .unwrap()
+            .contains("issuer not accepted for this route"));
+    }
+
+    #[test]
+    fn ambiguous_requests_are_400_invalid_request() {
+        let r = Denial::Ambiguous("path readings select different rules").reply();
+        assert_eq!(r.status, 400);
+        assert_eq!(header(&r, "www-authenticate"), None);
+        let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(body["error"], "invalid_request");
     }
 
     #[test]
@@ -205,12 +324,23 @@ mod tests {
     }
 
     #[test]
-    fn every_reason_is_a_metric_name() {
-        let all = [
+    fn every_reason_is_a_distinct_metric_name_and_every_denial_has_one() {
+        let mut names: Vec<&str> = Reason::ALL.iter().map(|r| r.name()).collect();
+        for n in &names {
+            assert!(
+                n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{n}"
+            );
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Reason::ALL.len());
+        let token_errors = [
             TokenError::Malformed("x"),
             TokenError::Claims("x"),
             TokenError::Algorithm("x"),
             TokenError::UnknownIssuer,
+            TokenError::IssuerNotAccepted,
             TokenError::MissingExpiry,
             TokenError::Expired,
             TokenError::NotYetValid,
@@ -218,12 +348,36 @@ mod tests {
             TokenError::UnknownKey,
             TokenError::Signature,
         ];
-        for e in all {
-            assert!(e
-                .reason()
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b == b'_'));
-            assert!(!e.description().is_empty());
+        let denials = token_errors.into_iter().map(Denial::InvalidToken).chain([
+            Denial::MissingToken,
+            Denial::InvalidRequest("x"),
+            Denial::Ambiguous("x"),
+            Denial::InsufficientScope(vec![]),
+            Denial::KeysUnavailable { retry_after_s: 1 },
+        ]);
+        let mut seen = std::collections::HashSet::new();
+        for d in denials {
+            let reply = d.reply();
+            assert_eq!(reply.status, d.reason().status());
+            assert!(reply.body.contains(d.reason().error()));
+            seen.insert(d.reason());
+        }
+        assert_eq!(seen.len(), Reason::ALL.len(), "a reason no denial uses");
+    }
+
+    /// The README's table of refusals is this list, row for row.
+    #[test]
+    fn readme_lists_every_reason() {
+        let readme = include_str!("../README.md");
+        for r in Reason::ALL {
+            let row = format!(
+                "| `{}` | {} | `{}` | {} |",
+                r.name(),
+                r.status(),
+                r.error(),
+                r.description()
+            );
+            assert!(readme.contains(&row), "README lacks the row:\n{row}");
         }
     }
 }

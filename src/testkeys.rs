@@ -77,3 +77,31 @@ pub fn compact(header: &str, claims: &str, signature: &[u8]) -> String {
         b64::encode(signature)
     )
 }
+
+fn es256_next() -> &'static ES256KeyPair {
+    static KEY: OnceLock<ES256KeyPair> = OnceLock::new();
+    KEY.get_or_init(ES256KeyPair::generate)
+}
+
+/// The public JWK of a second P-256 key (a key replaced under the same `kid`).
+pub fn es256_next_jwk(kid: &str) -> String {
+    let point = es256_next()
+        .public_key()
+        .public_key()
+        .to_bytes_uncompressed();
+    let (x, y) = point[1..].split_at(32);
+    format!(
+        r#"{{"kty":"EC","crv":"P-256","kid":"{kid}","x":"{}","y":"{}"}}"#,
+        b64::encode(x),
+        b64::encode(y)
+    )
+}
+
+/// An ES256 token signed by the second P-256 key under `kid`.
+pub fn sign_es256_next(kid: &str, claims: &str) -> String {
+    ES256KeyPair::from_bytes(&es256_next().to_bytes())
+        .unwrap()
+        .with_key_id(kid)
+        .sign(claims_of(claims))
+        .unwrap()
+}

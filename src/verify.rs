@@ -3,7 +3,7 @@
 //! [`SignatureCheck`] backend.
 
 use crate::config::Provider;
-use crate::jwks::{Key, KeySet, Material};
+use crate::jwks::{Key, KeyId, KeySet, Material};
 use crate::reject::TokenError;
 use crate::token::{Claims, Jws};
 use jwt_simple::prelude::{
@@ -110,7 +110,7 @@ pub fn check_claims(
 }
 
 /// Verifies `jws` (whose `iss` is `provider.issuer`) with the provider's keys; returns the
-/// validity window and the `kid` of the key that verified it.
+/// validity window and the identity of the key that verified it.
 pub fn verify(
     jws: &Jws<'_>,
     provider: &Provider,
@@ -118,7 +118,7 @@ pub fn verify(
     now: u64,
     skew: u64,
     backend: &dyn SignatureCheck,
-) -> Result<(Window, Option<String>), TokenError> {
+) -> Result<(Window, KeyId), TokenError> {
     let window = check_claims(&jws.claims, provider, now, skew)?;
     if !provider.algorithms.contains(&jws.alg) {
         return Err(TokenError::Algorithm(
@@ -127,7 +127,7 @@ pub fn verify(
     }
     match jws.kid.as_deref() {
         Some(kid) => match keys.candidates(Some(kid), jws.alg).next() {
-            Some(key) => backend.check(key, jws).map(|()| (window, key.kid.clone())),
+            Some(key) => backend.check(key, jws).map(|()| (window, key.id)),
             None if keys.has_kid(kid) => {
                 Err(TokenError::Algorithm("algorithm does not match the key"))
             }
@@ -136,7 +136,7 @@ pub fn verify(
         None => {
             let mut result = Err(TokenError::UnknownKey);
             for key in keys.candidates(None, jws.alg).take(MAX_KIDLESS_CANDIDATES) {
-                result = backend.check(key, jws).map(|()| (window, key.kid.clone()));
+                result = backend.check(key, jws).map(|()| (window, key.id));
                 if result.is_ok() {
                     break;
                 }

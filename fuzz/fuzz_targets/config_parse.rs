@@ -30,8 +30,13 @@ fuzz_target!(|data: &[u8]| {
             .expect("a configured issuer is found");
         assert_eq!(found.name, p.name);
     }
-    let _ = cfg.managed_headers().count();
+    for header in cfg.managed_headers() {
+        assert!(
+            !header.bytes().any(|b| b.is_ascii_uppercase()),
+            "managed header {header:?} is not lower case"
+        );
+    }
     for path in ["/", "/admin", "/healthz/../admin"] {
-        let _ = policy::requirement(&cfg.rules, "GET", path);
+        let _ = policy::requirement(&cfg, "GET", path, &["DELETE"]);
     }
 });

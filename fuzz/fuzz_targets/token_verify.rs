@@ -98,6 +98,7 @@ fuzz_target!(|data: &[u8]| {
             method,
             path,
             authorization: &values,
+            method_overrides: &[],
         };
         let mut cache = TokenCache::new(4);
         let fresh = authz::decide(&ctx, &req, |i| inline_keys(cfg, i), &mut cache);

@@ -49,18 +49,24 @@ impl HttpContext for Http {
         let mut method = String::new();
         let mut path = String::new();
         let mut authorization = Vec::new();
+        let mut overrides = Vec::new();
         for (name, value) in headers {
             match name.as_str() {
                 ":method" => method = header_text(value),
                 ":path" => path = header_text(value),
                 "authorization" => authorization.push(header_text(value)),
+                n if config.is_method_override_header(n) => overrides.push(header_text(value)),
                 _ => {}
             }
         }
-        let outcome =
-            self.worker
-                .borrow_mut()
-                .on_request(self.id, method, path, authorization, now_ms());
+        let outcome = self.worker.borrow_mut().on_request(
+            self.id,
+            method,
+            path,
+            authorization,
+            overrides,
+            now_ms(),
+        );
         match outcome {
             Outcome::Continue(_) => {
                 apply(&outcome, false);

@@ -1,25 +1,9 @@
 //! Envoy counters and gauges (proxy-wasm metrics). Envoy lists them in its admin `/stats`
 //! under `wasmcustom.jwt_guard.*`.
 
+use crate::reject::Reason;
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::MetricType;
-
-/// Every reason a request can be denied, as in [`crate::reject::Denial::reason`].
-const DENIAL_REASONS: [&str; 13] = [
-    "missing_token",
-    "invalid_request",
-    "malformed",
-    "claims",
-    "algorithm",
-    "unknown_issuer",
-    "expired",
-    "not_yet_valid",
-    "audience",
-    "unknown_key",
-    "signature",
-    "insufficient_scope",
-    "keys_unavailable",
-];
 
 /// Metric ids of one worker.
 #[derive(Default)]
@@ -59,9 +43,9 @@ impl Metrics {
         let gauge = |name: String| define(MetricType::Gauge, &name);
         Metrics {
             allowed: counter("jwt_guard.allowed".into()),
-            denied: DENIAL_REASONS
+            denied: Reason::ALL
                 .iter()
-                .map(|r| (*r, counter(format!("jwt_guard.denied.{r}"))))
+                .map(|r| (r.name(), counter(format!("jwt_guard.denied.{}", r.name()))))
                 .collect(),
             cache_hit: counter("jwt_guard.token_cache.hit".into()),
             cache_miss: counter("jwt_guard.token_cache.miss".into()),

@@ -31,6 +31,7 @@ struct Pending {
     method: String,
     path: String,
     authorization: Vec<String>,
+    overrides: Vec<String>,
     provider: usize,
     since_ms: u64,
 }
@@ -111,7 +112,14 @@ impl Worker {
         Rc::clone(&self.config)
     }
 
-    fn decide(&mut self, method: &str, path: &str, authorization: &[&str], now_ms: u64) -> Verdict {
+    fn decide(
+        &mut self,
+        method: &str,
+        path: &str,
+        authorization: &[&str],
+        overrides: &[&str],
+        now_ms: u64,
+    ) -> Verdict {
         let ctx = Context {
             config: &self.config,
             now: now_ms / 1000,
@@ -121,6 +129,7 @@ impl Worker {
             method,
             path,
             authorization,
+            method_overrides: overrides,
         };
         let (config, slots) = (&self.config, &self.slots);
         let keys = |i: usize| match config.providers.get(i).map(|p| &p.keys) {
@@ -137,18 +146,16 @@ impl Worker {
         method: String,
         path: String,
         authorization: Vec<String>,
+        overrides: Vec<String>,
         now_ms: u64,
     ) -> Outcome {
         let auth: Vec<&str> = authorization.iter().map(String::as_str).collect();
-        let verdict = self.decide_with_fresh_keys(&method, &path, &auth, now_ms);
-        let Verdict::NeedKeys {
-            provider,
-            unknown_kid,
-        } = verdict
-        else {
+        let over: Vec<&str> = overrides.iter().map(String::as_str).collect();
+        let verdict = self.decide_with_fresh_keys(&method, &path, &auth, &over, now_ms);
+        let Verdict::NeedKeys { provider, pending } = verdict else {
             return self.finish(context_id, verdict);
         };
-        match self.request_fetch(provider, unknown_kid, now_ms) {
+        match self.request_fetch(provider, &pending, now_ms) {
             Ok(()) => {
                 log::debug!("request {context_id} held for keys of provider {provider}");
                 self.pending.insert(
@@ -157,19 +164,14 @@ impl Worker {
                         method,
                         path,
                         authorization,
+                        overrides,
                         provider,
                         since_ms: now_ms,
                     },
                 );
                 Outcome::Wait
             }
-            Err(denial) => {
-                let verdict = match self.decide_with_fresh_keys(&method, &path, &auth, now_ms) {
-                    Verdict::NeedKeys { .. } => Verdict::Deny(denial),
-                    other => other,
-                };
-                self.finish(context_id, verdict)
-            }
+            Err(denial) => self.finish(context_id, Verdict::Deny(denial)),
         }
     }
 
@@ -181,11 +183,12 @@ impl Worker {
         method: &str,
         path: &str,
         authorization: &[&str],
+        overrides: &[&str],
         now_ms: u64,
     ) -> Verdict {
-        match self.decide(method, path, authorization, now_ms) {
+        match self.decide(method, path, authorization, overrides, now_ms) {
             Verdict::NeedKeys { provider, .. } if self.sync_keys(provider, now_ms) => {
-                self.decide(method, path, authorization, now_ms)
+                self.decide(method, path, authorization, overrides, now_ms)
             }
             other => other,
         }
@@ -194,32 +197,37 @@ impl Worker {
     /// Counts and logs a final verdict.
     fn finish(&mut self, context_id: u32, verdict: Verdict) -> Outcome {
         match verdict {
-            Verdict::Allow { headers } => {
+            Verdict::Allow { headers, withheld } => {
                 self.metrics.allowed();
-                log::debug!("request {context_id} allowed");
+                log::debug!("request {context_id} allowed ({withheld} claim values withheld)");
                 Outcome::Continue(headers)
             }
             Verdict::Deny(denial) => {
-                self.metrics.denied(denial.reason());
-                log::debug!("request {context_id} denied: {}", denial.reason());
+                self.metrics.denied(denial.reason().name());
+                log::debug!("request {context_id} denied: {}", denial.reason().name());
                 Outcome::Reply(denial.reply())
             }
-            Verdict::NeedKeys { unknown_kid, .. } => {
-                let denial = Verdict::give_up(unknown_kid, 1);
-                self.finish(context_id, Verdict::Deny(denial))
+            Verdict::NeedKeys { pending, .. } => {
+                self.finish(context_id, Verdict::Deny(pending.give_up(1)))
             }
         }
     }
 
     /// Asks for a fetch on the next tick if the shared schedule allows one, or says why
     /// the request cannot wait for keys.
-    fn request_fetch(&mut self, i: usize, unknown_kid: bool, now_ms: u64) -> Result<(), Denial> {
+    fn request_fetch(
+        &mut self,
+        i: usize,
+        pending: &authz::Pending,
+        now_ms: u64,
+    ) -> Result<(), Denial> {
+        let unknown_kid = pending.is_refetch();
         let (Some(slot), Some(provider)) = (self.slots.get_mut(i), self.config.providers.get(i))
         else {
-            return Err(Verdict::give_up(unknown_kid, 1));
+            return Err(pending.give_up(1));
         };
         let Some(shared) = &slot.shared else {
-            return Err(Verdict::give_up(unknown_kid, 1));
+            return Err(pending.give_up(1));
         };
         let state = shared.fetch_state();
         if slot.fetching || state.in_flight(now_ms) {
@@ -236,7 +244,7 @@ impl Worker {
             }
             return Ok(());
         }
-        Err(Verdict::give_up(unknown_kid, state.retry_after_s(now_ms)))
+        Err(pending.give_up(state.retry_after_s(now_ms)))
     }
 
     /// Forgets a request that ended while held.
@@ -274,15 +282,14 @@ impl Worker {
             return false;
         }
         slot.version = Some(version);
-        match KeySet::parse(&text, &provider.algorithms) {
+        match provider.parse_keys(&text) {
             Ok(set) => {
                 log::debug!(
                     "provider {}: worker loaded {} keys (version {version})",
                     provider.name,
                     set.len()
                 );
-                self.cache
-                    .retain_keys(i, |kid| kid.is_some_and(|k| set.has_kid(k)));
+                self.cache.retain_keys(i, |key| set.contains(key));
                 slot.keys = Some(set);
                 self.report_key_set(i, now_ms);
                 true
@@ -401,9 +408,11 @@ impl Worker {
             Some("200") => read_body().ok_or_else(|| "empty body".to_string()),
             Some(other) => Err(format!("HTTP status {other}")),
         };
-        let algorithms = self.config.providers.get(i).map(|p| p.algorithms.clone());
+        let provider = self.config.providers.get(i);
         let parsed = result.and_then(|body| {
-            let set = KeySet::parse(&body, algorithms.as_deref().unwrap_or(&[]))
+            let set = provider
+                .ok_or_else(|| "unknown provider".to_string())?
+                .parse_keys(&body)
                 .map_err(|e| e.to_string())?;
             Ok((body, set))
         });
@@ -472,21 +481,23 @@ impl Worker {
         let mut settled = Vec::new();
         for (id, held) in std::mem::take(&mut self.pending) {
             let auth: Vec<&str> = held.authorization.iter().map(String::as_str).collect();
-            let mut verdict = self.decide(&held.method, &held.path, &auth, now_ms);
+            let over: Vec<&str> = held.overrides.iter().map(String::as_str).collect();
+            let mut verdict = self.decide(&held.method, &held.path, &auth, &over, now_ms);
             if let Verdict::NeedKeys { .. } = verdict {
                 if self.still_fetching(held.provider, held.since_ms, now_ms) {
                     self.pending.insert(id, held);
                     continue;
                 }
-                verdict = self.decide_with_fresh_keys(&held.method, &held.path, &auth, now_ms);
+                verdict =
+                    self.decide_with_fresh_keys(&held.method, &held.path, &auth, &over, now_ms);
             }
-            if let Verdict::NeedKeys { unknown_kid, .. } = verdict {
+            if let Verdict::NeedKeys { ref pending, .. } = verdict {
                 let shared = self
                     .slots
                     .get(held.provider)
                     .and_then(|s| s.shared.as_ref());
                 let retry = shared.map_or(1, |s| s.fetch_state().retry_after_s(now_ms));
-                verdict = Verdict::Deny(Verdict::give_up(unknown_kid, retry));
+                verdict = Verdict::Deny(pending.give_up(retry));
             }
             settled.push((id, self.finish(id, verdict)));
         }

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Release artifacts under dist/ (make dist):
+#   jwt_guard.wasm            the filter module (cargo build --release --target wasm32-wasip1 --locked)
+#   jwt_guard.wasm.sha256     its hash, sha256sum format (for Envoy's remote code source)
+#   jwt-guard-oci.tar         OCI image layout archive, Wasm image "compat" variant (Istio, Envoy Gateway)
+#   jwt-guard-oci.digest      the image manifest's digest: what WasmPlugin / EnvoyExtensionPolicy
+#                             `sha256` fields compare with (not the .wasm hash)
+# Reproducible: every timestamp in the image is the commit time (or $SOURCE_DATE_EPOCH), so the
+# same commit built with the same toolchain gives the same manifest digest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build --release --target wasm32-wasip1 --locked
+mkdir -p dist
+install -m 0644 target/wasm32-wasip1/release/jwt_guard.wasm dist/jwt_guard.wasm
+(cd dist && sha256sum jwt_guard.wasm > jwt_guard.wasm.sha256)
+
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)
+if git rev-parse --git-dir >/dev/null 2>&1; then
+  revision=$(git rev-parse HEAD)
+  epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
+  if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
+    echo "dist: working tree has uncommitted changes; the image is marked ${revision:0:12}-dirty" >&2
+    revision="$revision-dirty"
+  fi
+else
+  revision=unknown
+  epoch=${SOURCE_DATE_EPOCH:-0}
+fi
+
+digest=$(python3 scripts/oci_image.py --wasm dist/jwt_guard.wasm --out dist/jwt-guard-oci.tar \
+  --version "$version" --revision "$revision" --created-epoch "$epoch")
+echo "$digest" > dist/jwt-guard-oci.digest
+
+echo "dist/jwt_guard.wasm      sha256 $(cut -d' ' -f1 dist/jwt_guard.wasm.sha256)  (Envoy remote code source)"
+echo "dist/jwt-guard-oci.tar   manifest $digest  (WasmPlugin / EnvoyExtensionPolicy sha256: ${digest#sha256:})"

@@ -1,0 +1,269 @@
+//! One request's verdict, read in the request's order: route requirement (over every
+//! reading of path and method), credentials, verified-token cache, token parsing,
+//! issuer, keys, verification, scopes. A request that needs newer keys stops with a
+//! [`Pending`] and [`resume`]s where it stopped once the host has them.
+
+pub mod forward;
+#[cfg(test)]
+mod tests;
+
+use crate::cache::{self, Digest, TokenCache, Verified};
+use crate::config::Config;
+use crate::jwks::{KeyId, KeySet};
+use crate::policy::{self, Requirement};
+use crate::reject::{Denial, TokenError};
+use crate::token::{self, Credentials};
+use crate::verify::{self, SignatureCheck};
+
+/// The parts of a request the decision reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub authorization: &'a [&'a str],
+    /// Values of the method-override headers ([`Config::method_override_headers`]).
+    pub method_overrides: &'a [&'a str],
+}
+
+/// What to do with a request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Let it through, adding these headers; `withheld` claim values were not forwarded
+    /// because a hop would change them (count them, log at debug without the value).
+    Allow {
+        headers: Vec<(String, String)>,
+        withheld: u32,
+    },
+    /// Refuse it.
+    Deny(Denial),
+    /// Provider `provider` has no keys yet, none with the token's `kid`, or its key under
+    /// that `kid` did not verify the signature: the host fetches newer keys (rate-limited
+    /// by `refetch_cooldown_s` unless it is a first fetch) and calls [`resume`], or
+    /// answers [`Pending::give_up`] when no fetch can be had.
+    NeedKeys { provider: usize, pending: Pending },
+}
+
+/// A request waiting for keys: what [`resume`] needs to finish it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// The bearer token's text.
+    pub token: String,
+    /// The route requirement, already judged.
+    pub need: Requirement,
+    /// The token's cache key (when the cache is on).
+    pub digest: Option<Digest>,
+    /// The answer if no newer keys arrive: `KeysUnavailable` (no keys at all),
+    /// `InvalidToken(UnknownKey)` or `InvalidToken(Signature)`.
+    pub fallback: Denial,
+    /// The key that failed the signature, so an unchanged key is not tried again.
+    pub failed_key: Option<KeyId>,
+}
+
+impl Pending {
+    /// The final answer when no (newer) keys can be had; `retry_after_s` goes into a
+    /// `KeysUnavailable` answer's `Retry-After`.
+    pub fn give_up(&self, retry_after_s: u64) -> Denial {
+        match self.fallback {
+            Denial::KeysUnavailable { .. } => Denial::KeysUnavailable { retry_after_s },
+            ref other => other.clone(),
+        }
+    }
+
+    /// Whether the provider has keys and a newer set is wanted (unknown `kid` or failed
+    /// signature: a cooldown-limited refetch), rather than a first set.
+    pub fn is_refetch(&self) -> bool {
+        !matches!(self.fallback, Denial::KeysUnavailable { .. })
+    }
+}
+
+/// Shared inputs of a decision.
+pub struct Context<'a> {
+    pub config: &'a Config,
+    /// Seconds since the epoch.
+    pub now: u64,
+    pub backend: &'a dyn SignatureCheck,
+}
+
+/// Decides what to do with `req`. `keys(i)` gives provider `i`'s keys, if loaded.
+pub fn decide<'k>(
+    ctx: &Context<'_>,
+    req: &Request<'_>,
+    keys: impl Fn(usize) -> Option<&'k KeySet>,
+    cache: &mut TokenCache,
+) -> Verdict {
+    let need = match policy::requirement(ctx.config, req.method, req.path, req.method_overrides) {
+        Ok(need) => need,
+        Err(denial) => return Verdict::Deny(denial),
+    };
+    let token = match token::extract(req.authorization) {
+        Credentials::None if need.allow_anonymous => {
+            return Verdict::Allow {
+                headers: vec![],
+                withheld: 0,
+            }
+        }
+        Credentials::None => return Verdict::Deny(Denial::MissingToken),
+        Credentials::Invalid(why) => return Verdict::Deny(Denial::InvalidRequest(why)),
+        Credentials::Bearer(token) => token,
+    };
+    let digest = cache.enabled().then(|| cache::digest(token));
+    if let Some(hit) = digest.as_ref().and_then(|d| cache.lookup(d)) {
+        // A cached token was verified once, by key material the provider must still
+        // publish; its provider, time window and scopes are checked anew.
+        if keys(hit.provider).is_some_and(|set| set.contains(&hit.key)) {
+            return admit(ctx, &need, hit);
+        }
+    }
+    let held = Held {
+        token,
+        need,
+        digest,
+        failed_key: None,
+    };
+    judge(ctx, held, false, keys, cache)
+}
+
+/// Finishes a request that waited for keys: judges its token once more with the keys
+/// now loaded, without re-reading the request. Unknown `kid` and failed signatures are
+/// final now; only a provider still without keys gives `NeedKeys` again.
+pub fn resume<'k>(
+    ctx: &Context<'_>,
+    pending: Pending,
+    keys: impl Fn(usize) -> Option<&'k KeySet>,
+    cache: &mut TokenCache,
+) -> Verdict {
+    let held = Held {
+        token: &pending.token,
+        need: pending.need.clone(),
+        digest: pending.digest,
+        failed_key: pending.failed_key,
+    };
+    judge(ctx, held, true, keys, cache)
+}
+
+/// A token on its way through [`judge`].
+struct Held<'t> {
+    token: &'t str,
+    need: Requirement,
+    digest: Option<Digest>,
+    failed_key: Option<KeyId>,
+}
+
+impl Held<'_> {
+    fn pending(self, fallback: Denial, failed_key: Option<KeyId>) -> Pending {
+        Pending {
+            token: self.token.to_string(),
+            need: self.need,
+            digest: self.digest,
+            fallback,
+            failed_key,
+        }
+    }
+}
+
+fn invalid(e: TokenError) -> Verdict {
+    Verdict::Deny(Denial::InvalidToken(e))
+}
+
+/// Verifies a token not found in the cache (or resumed) and admits it or says why not.
+fn judge<'k>(
+    ctx: &Context<'_>,
+    held: Held<'_>,
+    resumed: bool,
+    keys: impl Fn(usize) -> Option<&'k KeySet>,
+    cache: &mut TokenCache,
+) -> Verdict {
+    let cfg = ctx.config;
+    let jws = match token::parse(held.token, cfg.max_token_bytes) {
+        Ok(jws) => jws,
+        Err(e) => return invalid(e),
+    };
+    let issuer = jws.claims.issuer.as_deref().unwrap_or("");
+    let Some((index, provider)) = cfg.provider_for(issuer) else {
+        return invalid(TokenError::UnknownIssuer);
+    };
+    if !held.need.accepts(index) {
+        return invalid(TokenError::IssuerNotAccepted);
+    }
+    let Some(keyset) = keys(index) else {
+        // Check what needs no keys first: an expired token gets its 401 even in an outage.
+        if let Err(e) = verify::check_claims(&jws.claims, provider, ctx.now, cfg.clock_skew_s) {
+            return invalid(e);
+        }
+        let pending = held.pending(Denial::KeysUnavailable { retry_after_s: 1 }, None);
+        return Verdict::NeedKeys {
+            provider: index,
+            pending,
+        };
+    };
+    let key_under_kid = jws
+        .kid
+        .as_deref()
+        .and_then(|kid| keyset.candidates(Some(kid), jws.alg).next())
+        .map(|k| k.id);
+    if resumed && held.failed_key.is_some() && key_under_kid == held.failed_key {
+        // The refetch brought the same key: the signature fails as it did.
+        return invalid(TokenError::Signature);
+    }
+    let result = verify::verify(
+        &jws,
+        provider,
+        keyset,
+        ctx.now,
+        cfg.clock_skew_s,
+        ctx.backend,
+    );
+    match result {
+        Ok((window, key)) => {
+            let (headers, withheld) = forward::headers(cfg, provider, &jws);
+            let verified = Verified {
+                provider: index,
+                key,
+                window,
+                granted: policy::granted_scopes(&jws.claims),
+                headers,
+                withheld,
+            };
+            let verdict = grant(&held.need, &verified);
+            if let Some(digest) = held.digest {
+                cache.insert(digest, verified, ctx.now, cfg.clock_skew_s);
+            }
+            verdict
+        }
+        Err(e @ (TokenError::UnknownKey | TokenError::Signature))
+            if !resumed && jws.kid.is_some() =>
+        {
+            let failed = (e == TokenError::Signature)
+                .then_some(key_under_kid)
+                .flatten();
+            Verdict::NeedKeys {
+                provider: index,
+                pending: held.pending(Denial::InvalidToken(e), failed),
+            }
+        }
+        Err(e) => invalid(e),
+    }
+}
+
+/// Admits a cached token if its provider, time window and scopes still fit.
+fn admit(ctx: &Context<'_>, need: &Requirement, hit: &Verified) -> Verdict {
+    if !need.accepts(hit.provider) {
+        return invalid(TokenError::IssuerNotAccepted);
+    }
+    match hit.window.check(ctx.now, ctx.config.clock_skew_s) {
+        Ok(()) => grant(need, hit),
+        Err(e) => invalid(e),
+    }
+}
+
+/// Allows a verified token if it grants every scope the route requires.
+fn grant(need: &Requirement, verified: &Verified) -> Verdict {
+    if policy::missing_scopes(&need.scopes, &verified.granted).is_empty() {
+        Verdict::Allow {
+            headers: verified.headers.clone(),
+            withheld: verified.withheld,
+        }
+    } else {
+        Verdict::Deny(Denial::InsufficientScope(need.scopes.clone()))
+    }
+}

@@ -1,0 +1,271 @@
+//! Plugin configuration: the JSON given to Envoy, validated into a [`Config`].
+//! Every error names the offending field, so Envoy can refuse the plugin with a clear log.
+
+mod error;
+mod headers;
+mod provider;
+mod raw;
+mod rule;
+#[cfg(test)]
+mod tests;
+
+pub use error::{ConfigError, ConfigErrorKind};
+pub use headers::{spellings, MAX_SEPARATORS, METHOD_OVERRIDE_HEADERS};
+pub use provider::{
+    KeySource, Provider, RemoteJwks, DEFAULT_JWKS_TIMEOUT_MS, DEFAULT_MAX_STALE_S,
+    DEFAULT_REFETCH_COOLDOWN_S, DEFAULT_REFRESH_INTERVAL_S,
+};
+pub use rule::Rule;
+
+use error::{fail, in_range, invalid};
+use raw::RawConfig;
+use std::collections::HashSet;
+
+/// Largest plugin configuration accepted, in bytes.
+pub const MAX_CONFIG_BYTES: usize = 1 << 20;
+/// Default leeway for `exp`, `nbf` and `iat`.
+pub const DEFAULT_CLOCK_SKEW_S: u64 = 60;
+/// Default bound on the token's length.
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// Default verified-token cache size, in entries per worker.
+pub const DEFAULT_TOKEN_CACHE_SIZE: usize = 4096;
+
+/// A validated plugin configuration.
+#[derive(Debug)]
+pub struct Config {
+    pub providers: Vec<Provider>,
+    pub clock_skew_s: u64,
+    pub max_token_bytes: usize,
+    pub rules: Vec<Rule>,
+    pub forward_claims: Vec<(String, String)>,
+    pub forward_payload_header: Option<String>,
+    pub forward_provider_header: Option<String>,
+    pub token_cache_size: usize,
+    pub signature_backend: SignatureBackend,
+    pub ambiguous_paths: AmbiguousPaths,
+    pub method_override: MethodOverride,
+    /// Every spelling of every header the filter sets (or strips), lower case.
+    managed: Vec<String>,
+    /// Every spelling of the method-override headers read in `judge` mode.
+    override_names: Vec<String>,
+}
+
+/// Which implementation checks signatures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureBackend {
+    /// The host where its start-up self-test passes, else jwt-simple.
+    Auto,
+    /// jwt-simple (pure Rust) only.
+    JwtSimple,
+    /// Envoy's BoringSSL for RS256/384/512 (required to pass its self-test).
+    Host,
+    /// Both, refusing any token they disagree on (differential testing).
+    Both,
+}
+
+/// What to do with a path whose readings select different requirements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AmbiguousPaths {
+    /// Apply the strictest of them (the default).
+    Strictest,
+    /// Refuse the request with 400 `invalid_request`.
+    Reject,
+}
+
+/// What to do with method-override headers (`X-HTTP-Method-Override`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MethodOverride {
+    /// Judge the request as the strictest of its method and every override (the default).
+    Judge,
+    /// Remove the headers (every spelling) before the upstream sees them.
+    Strip,
+}
+
+impl Config {
+    /// Parses and validates the plugin configuration.
+    pub fn parse(bytes: &[u8]) -> Result<Config, ConfigError> {
+        if bytes.len() > MAX_CONFIG_BYTES {
+            return fail("configuration", ConfigErrorKind::TooLarge);
+        }
+        let raw: RawConfig = serde_json::from_slice(bytes).map_err(|e| {
+            ConfigError::new("configuration", ConfigErrorKind::Syntax(e.to_string()))
+        })?;
+        let raw_providers = match raw.providers {
+            Some(p) if !p.is_empty() => p,
+            _ => return invalid("providers", "at least one provider is required"),
+        };
+        let mut providers: Vec<Provider> = Vec::with_capacity(raw_providers.len());
+        for (i, p) in raw_providers.into_iter().enumerate() {
+            let provider = Provider::from_raw(p, &format!("providers[{i}]"))?;
+            if providers.iter().any(|q| q.name == provider.name) {
+                return fail(
+                    format!("providers[{i}].name"),
+                    ConfigErrorKind::Duplicate(format!(
+                        "duplicate provider name {:?}",
+                        provider.name
+                    )),
+                );
+            }
+            if providers.iter().any(|q| q.issuer == provider.issuer) {
+                return fail(
+                    format!("providers[{i}].issuer"),
+                    ConfigErrorKind::Duplicate(format!(
+                        "issuer {:?} is configured twice",
+                        provider.issuer
+                    )),
+                );
+            }
+            providers.push(provider);
+        }
+        let rules = raw
+            .rules
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| Rule::from_raw(r, &format!("rules[{i}]"), &providers))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut set = HeaderSet::default();
+        let mut forward_claims = Vec::with_capacity(raw.forward_claims.len());
+        for (claim, header) in raw.forward_claims {
+            let field = format!("forward_claims.{claim}");
+            let Some(header) = header.as_str() else {
+                return invalid(field, "header name must be a string");
+            };
+            let header = set.add(header, &field)?;
+            forward_claims.push((claim, header));
+        }
+        let forward_payload_header = raw
+            .forward_payload_header
+            .map(|h| set.add(&h, "forward_payload_header"))
+            .transpose()?;
+        let forward_provider_header = raw
+            .forward_provider_header
+            .map(|h| set.add(&h, "forward_provider_header"))
+            .transpose()?;
+        let max_token_bytes = in_range(
+            "max_token_bytes",
+            raw.max_token_bytes
+                .unwrap_or(DEFAULT_MAX_TOKEN_BYTES as u64),
+            256,
+            64 * 1024,
+        )?;
+        let clock_skew_s = in_range(
+            "clock_skew_s",
+            raw.clock_skew_s.unwrap_or(DEFAULT_CLOCK_SKEW_S),
+            0,
+            600,
+        )?;
+        let token_cache_size = in_range(
+            "token_cache_size",
+            raw.token_cache_size
+                .unwrap_or(DEFAULT_TOKEN_CACHE_SIZE as u64),
+            0,
+            1_000_000,
+        )?;
+        let signature_backend = match raw.signature_backend.as_deref() {
+            None | Some("auto") => SignatureBackend::Auto,
+            Some("jwt-simple") => SignatureBackend::JwtSimple,
+            Some("host") => SignatureBackend::Host,
+            Some("both") => SignatureBackend::Both,
+            Some(other) => {
+                return invalid(
+                    "signature_backend",
+                    format!("{other:?} is not one of auto, jwt-simple, host, both"),
+                )
+            }
+        };
+        let ambiguous_paths = match raw.ambiguous_paths.as_deref() {
+            None | Some("strictest") => AmbiguousPaths::Strictest,
+            Some("reject") => AmbiguousPaths::Reject,
+            Some(other) => {
+                return invalid(
+                    "ambiguous_paths",
+                    format!("{other:?} is not one of strictest, reject"),
+                )
+            }
+        };
+        let method_override = match raw.method_override.as_deref() {
+            None | Some("judge") => MethodOverride::Judge,
+            Some("strip") => MethodOverride::Strip,
+            Some(other) => {
+                return invalid(
+                    "method_override",
+                    format!("{other:?} is not one of judge, strip"),
+                )
+            }
+        };
+        let override_names: Vec<String> = METHOD_OVERRIDE_HEADERS
+            .iter()
+            .flat_map(|h| spellings(h))
+            .collect();
+        let mut managed: Vec<String> = set.names.iter().flat_map(|h| spellings(h)).collect();
+        if method_override == MethodOverride::Strip {
+            managed.extend(override_names.iter().cloned());
+        }
+        Ok(Config {
+            providers,
+            clock_skew_s,
+            max_token_bytes: usize::try_from(max_token_bytes).unwrap_or(DEFAULT_MAX_TOKEN_BYTES),
+            rules,
+            forward_claims,
+            forward_payload_header,
+            forward_provider_header,
+            token_cache_size: usize::try_from(token_cache_size).unwrap_or(DEFAULT_TOKEN_CACHE_SIZE),
+            signature_backend,
+            ambiguous_paths,
+            method_override,
+            managed,
+            override_names: match method_override {
+                MethodOverride::Judge => override_names,
+                MethodOverride::Strip => Vec::new(),
+            },
+        })
+    }
+
+    /// Every header name the host must remove from each inbound request, anonymous ones
+    /// included: each header the filter sets, in every spelling an upstream may read as
+    /// the same name (lower case; Envoy's look-ups ignore case), plus the method-override
+    /// headers when `method_override` is `strip`.
+    pub fn managed_headers(&self) -> impl Iterator<Item = &str> {
+        self.managed.iter().map(String::as_str)
+    }
+
+    /// The method-override header names (every spelling) whose values the host passes in
+    /// [`crate::authz::Request::method_overrides`]; empty in `strip` mode.
+    pub fn method_override_headers(&self) -> impl Iterator<Item = &str> {
+        self.override_names.iter().map(String::as_str)
+    }
+
+    /// Whether the lower-case header `name` is one of [`Config::method_override_headers`].
+    pub fn is_method_override_header(&self, name: &str) -> bool {
+        self.override_names.iter().any(|n| n == name)
+    }
+
+    /// The provider trusting `issuer`, compared exactly.
+    pub fn provider_for(&self, issuer: &str) -> Option<(usize, &Provider)> {
+        self.providers
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.issuer == issuer)
+    }
+}
+
+/// The headers the filter sets, each once however it is spelled.
+#[derive(Default)]
+struct HeaderSet {
+    names: Vec<String>,
+    canonical: HashSet<String>,
+}
+
+impl HeaderSet {
+    fn add(&mut self, name: &str, field: &str) -> Result<String, ConfigError> {
+        let name = headers::header_name(name, field)?;
+        if !self.canonical.insert(headers::canonical(&name)) {
+            return fail(
+                field,
+                ConfigErrorKind::Duplicate(format!("header {name:?} is set twice")),
+            );
+        }
+        self.names.push(name.clone());
+        Ok(name)
+    }
+}

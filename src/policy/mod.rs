@@ -1,0 +1,184 @@
+//! Route policy: which requirement applies to a request, and whether a token's scopes
+//! satisfy it. A rule is chosen for every plausible reading of the path ([`paths`]) and
+//! of the method (`HEAD` is also read as `GET`; method-override headers add their
+//! values), and the strictest result applies: a token is required if any reading
+//! requires one, the scopes are the union, the accepted providers the intersection.
+//! Anonymous access is granted only when every reading allows it.
+
+pub mod paths;
+#[cfg(test)]
+mod tests;
+
+use crate::config::{AmbiguousPaths, Config, MethodOverride, Rule};
+use crate::reject::Denial;
+use crate::token::Claims;
+use serde_json::Value;
+
+/// Most methods a request is judged as (its own plus override values).
+pub const MAX_METHODS: usize = 8;
+
+/// What a request needs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Requirement {
+    /// No token needed (a presented token is still checked).
+    pub allow_anonymous: bool,
+    /// Scopes a token must grant, all of them.
+    pub scopes: Vec<String>,
+    /// Providers whose tokens are accepted (indices); `None`: any.
+    pub providers: Option<Vec<usize>>,
+}
+
+impl Requirement {
+    /// Whether tokens of provider `index` are accepted.
+    pub fn accepts(&self, index: usize) -> bool {
+        self.providers.as_ref().is_none_or(|p| p.contains(&index))
+    }
+
+    fn of(rule: Option<&Rule>) -> Requirement {
+        match rule {
+            Some(r) => Requirement {
+                allow_anonymous: r.allow_anonymous,
+                scopes: r.scopes.clone(),
+                providers: r.providers.clone(),
+            },
+            None => Requirement::default(),
+        }
+    }
+
+    /// Adds `other`'s demands to these.
+    fn tighten(&mut self, other: Requirement) {
+        self.allow_anonymous &= other.allow_anonymous;
+        for s in other.scopes {
+            if !self.scopes.contains(&s) {
+                self.scopes.push(s);
+            }
+        }
+        self.providers = match (self.providers.take(), other.providers) {
+            (None, p) | (p, None) => p,
+            (Some(a), Some(b)) => Some(a.into_iter().filter(|i| b.contains(i)).collect()),
+        };
+    }
+}
+
+/// The requirement for `method` on `path` (`:path`, query included), given the values
+/// of the method-override headers; `Err` for a request that cannot be judged (or, with
+/// `ambiguous_paths: reject`, whose path readings disagree).
+pub fn requirement(
+    cfg: &Config,
+    method: &str,
+    path: &str,
+    overrides: &[&str],
+) -> Result<Requirement, Denial> {
+    let readings = paths::readings(path).map_err(|e| match e {
+        paths::PathError::TooLong => Denial::Ambiguous("path too long to judge"),
+        paths::PathError::TooDeep => Denial::Ambiguous("path escapes nested too deep to judge"),
+    })?;
+    let methods = methods(method, overrides, cfg.method_override)?;
+    let rules = &cfg.rules;
+    let mut chosen: Vec<Option<usize>> = Vec::with_capacity(2);
+    let mut ambiguous = false;
+    for m in &methods {
+        let mut first: Option<Option<usize>> = None;
+        for reading in &readings {
+            for fold in [false, true] {
+                let index = first_rule(rules, m, reading, fold);
+                match first {
+                    None => first = Some(index),
+                    Some(f) if !same(rules, f, index) => ambiguous = true,
+                    Some(_) => {}
+                }
+                if !chosen.contains(&index) {
+                    chosen.push(index);
+                }
+            }
+        }
+    }
+    if ambiguous && cfg.ambiguous_paths == AmbiguousPaths::Reject {
+        return Err(Denial::Ambiguous("path readings select different rules"));
+    }
+    let mut need = Requirement {
+        allow_anonymous: true,
+        ..Requirement::default()
+    };
+    for index in chosen {
+        need.tighten(Requirement::of(index.and_then(|i| rules.get(i))));
+    }
+    Ok(need)
+}
+
+/// The methods a request is judged as: its own (also upper-cased), and in `judge` mode
+/// every comma-separated override value, upper-cased.
+fn methods(method: &str, overrides: &[&str], mode: MethodOverride) -> Result<Vec<String>, Denial> {
+    let mut out = vec![method.to_string()];
+    let mut add = |m: String| {
+        if !m.is_empty() && !out.contains(&m) {
+            out.push(m);
+        }
+    };
+    add(method.to_ascii_uppercase());
+    if mode == MethodOverride::Judge {
+        for value in overrides.iter().flat_map(|v| v.split(',')) {
+            add(value.trim_matches([' ', '\t']).to_ascii_uppercase());
+        }
+    }
+    if out.len() > MAX_METHODS {
+        return Err(Denial::Ambiguous("too many method-override values"));
+    }
+    Ok(out)
+}
+
+/// Whether a rule listing `methods` governs `method` (`GET` also governs `HEAD`).
+fn governs(methods: &[String], method: &str) -> bool {
+    methods.is_empty()
+        || methods
+            .iter()
+            .any(|m| m == method || (m == "GET" && method == "HEAD"))
+}
+
+/// The first rule matching one reading; with `fold`, restricting rules match their
+/// prefix ignoring ASCII case (anonymous rules never match more because of folding).
+fn first_rule(rules: &[Rule], method: &str, path: &[u8], fold: bool) -> Option<usize> {
+    rules.iter().position(|r| {
+        let prefix = r.prefix.as_bytes();
+        let matches = if fold && !r.allow_anonymous {
+            path.get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+        } else {
+            path.starts_with(prefix)
+        };
+        matches && governs(&r.methods, method)
+    })
+}
+
+/// Whether two rule choices make the same demands.
+fn same(rules: &[Rule], a: Option<usize>, b: Option<usize>) -> bool {
+    a == b
+        || Requirement::of(a.and_then(|i| rules.get(i)))
+            == Requirement::of(b.and_then(|i| rules.get(i)))
+}
+
+/// The scopes a token grants: `scope` (space-separated) and `permissions` (array), as
+/// Auth0 issues them.
+pub fn granted_scopes(claims: &Claims) -> Vec<String> {
+    let scope = claims
+        .custom
+        .get("scope")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let permissions = claims.custom.get("permissions").and_then(Value::as_array);
+    scope
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .chain(permissions.into_iter().flatten().filter_map(Value::as_str))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Required scopes missing from `granted`.
+pub fn missing_scopes(required: &[String], granted: &[String]) -> Vec<String> {
+    required
+        .iter()
+        .filter(|need| !granted.contains(need))
+        .cloned()
+        .collect()
+}
