@@ -23,6 +23,9 @@ pub struct Verified {
     pub headers: Vec<(String, String)>,
     /// Claim values not forwarded because a hop would change them.
     pub withheld: u32,
+    /// The configured `claims` conditions this token fails (rules' conditions are judged
+    /// once, at verification, so a cached token needs no claims kept).
+    pub unmet: Vec<crate::claims::ClaimRule>,
 }
 
 /// The cache key of a token.
@@ -158,6 +161,7 @@ mod tests {
             granted: vec![],
             headers: vec![],
             withheld: 0,
+            unmet: vec![],
         }
     }
 

@@ -111,6 +111,23 @@ impl Plan {
         }
     }
 
+    /// What a callout's answer means, as the host has it: no response (`None`), or a
+    /// status and a body of `body_size` bytes that `read_body` copies out only when wanted.
+    pub fn on_answer(
+        &self,
+        kind: Kind,
+        status: Option<u32>,
+        body_size: usize,
+        read_body: impl FnOnce() -> Option<Vec<u8>>,
+    ) -> Next {
+        match status {
+            None => Next::Fail(DiscoveryError::NoResponse),
+            Some(200) if body_size > MAX_DOCUMENT_BYTES => Next::Fail(DiscoveryError::TooLarge),
+            Some(200) => self.on_response(kind, 200, &read_body().unwrap_or_default()),
+            Some(code) => self.on_response(kind, code, &[]),
+        }
+    }
+
     /// What the answer to an attempt of `kind` means: a document to use, the fallback to
     /// try next (a 404 for the OpenID document), or a failure.
     pub fn on_response(&self, kind: Kind, status: u32, body: &[u8]) -> Next {
@@ -149,6 +166,8 @@ pub struct Document {
 /// Why a discovery round failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DiscoveryError {
+    /// No response (timeout or connection failure).
+    NoResponse,
     /// Neither well-known document exists (404 twice).
     NotFound,
     /// Another HTTP status.
@@ -167,6 +186,7 @@ impl DiscoveryError {
     /// A short metric-friendly name.
     pub fn reason(&self) -> &'static str {
         match self {
+            DiscoveryError::NoResponse => "no_response",
             DiscoveryError::NotFound => "not_found",
             DiscoveryError::Status(_) => "status",
             DiscoveryError::TooLarge => "too_large",
@@ -180,6 +200,9 @@ impl DiscoveryError {
 impl fmt::Display for DiscoveryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            DiscoveryError::NoResponse => {
+                write!(f, "no response (timeout or connection failure)")
+            }
             DiscoveryError::NotFound => write!(
                 f,
                 "no openid-configuration or oauth-authorization-server document (404)"
@@ -326,6 +349,33 @@ mod tests {
                 Next::Fail(DiscoveryError::Status(status))
             );
         }
+    }
+
+    #[test]
+    fn answers_as_the_host_has_them() {
+        let plan = Plan::new(ISSUER).unwrap();
+        let unread = || -> Option<Vec<u8>> { panic!("body read when not wanted") };
+        assert_eq!(
+            plan.on_answer(Kind::OpenId, None, 0, unread),
+            Next::Fail(DiscoveryError::NoResponse)
+        );
+        assert_eq!(
+            plan.on_answer(Kind::OpenId, Some(200), MAX_DOCUMENT_BYTES + 1, unread),
+            Next::Fail(DiscoveryError::TooLarge)
+        );
+        assert_eq!(
+            plan.on_answer(Kind::OpenId, Some(404), 10, unread),
+            Next::Try(Kind::OAuth)
+        );
+        let body = doc(ISSUER, "https://k/jwks");
+        assert!(matches!(
+            plan.on_answer(Kind::OAuth, Some(200), body.len(), || Some(body.clone())),
+            Next::Use(_)
+        ));
+        assert_eq!(
+            plan.on_answer(Kind::OpenId, Some(200), 0, || None),
+            Next::Fail(DiscoveryError::NotJson)
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What a provider accepts beyond a valid signature: the token profile (`profile`: `any`, or
 //! RFC 9068's JWT access-token profile) and the client the token was issued to (`clients`).
 
+use crate::config::{invalid, ConfigError};
 use crate::token::Claims;
 use serde_json::Value;
 
@@ -22,13 +23,14 @@ const RFC9068_CLAIMS: [&str; 7] = ["iss", "exp", "aud", "sub", "client_id", "iat
 
 impl Profile {
     /// Parses the `profile` key (`None`: `any`); `at` names the provider.
-    pub fn parse(raw: Option<&str>, at: &str) -> Result<Profile, String> {
+    pub fn parse(raw: Option<&str>, at: &str) -> Result<Profile, ConfigError> {
         match raw {
             None | Some("any") => Ok(Profile::Any),
             Some("rfc9068") => Ok(Profile::Rfc9068),
-            Some(other) => Err(format!(
-                "{at}.profile: {other:?} is not one of any, rfc9068"
-            )),
+            Some(other) => invalid(
+                format!("{at}.profile"),
+                format!("{other:?} is not one of any, rfc9068"),
+            ),
         }
     }
 
@@ -66,20 +68,24 @@ impl Profile {
 }
 
 /// Validates a provider's `clients` (`None`: any client); `at` names the provider.
-pub fn clients_from_raw(raw: Option<Vec<String>>, at: &str) -> Result<Vec<String>, String> {
+pub fn clients_from_raw(raw: Option<Vec<String>>, at: &str) -> Result<Vec<String>, ConfigError> {
     let Some(clients) = raw else {
         return Ok(Vec::new());
     };
     if clients.is_empty() || clients.len() > MAX_CLIENTS {
-        return Err(format!(
-            "{at}.clients: give 1-{MAX_CLIENTS} client ids (or leave clients out)"
-        ));
+        return invalid(
+            format!("{at}.clients"),
+            format!("give 1-{MAX_CLIENTS} client ids (or leave clients out)"),
+        );
     }
     if let Some(bad) = clients
         .iter()
         .find(|c| c.is_empty() || c.len() > 256 || c.chars().any(char::is_control))
     {
-        return Err(format!("{at}.clients: {bad:?} is not a client id"));
+        return invalid(
+            format!("{at}.clients"),
+            format!("{bad:?} is not a client id"),
+        );
     }
     Ok(clients)
 }
@@ -157,6 +163,7 @@ mod tests {
         assert_eq!(Profile::parse(Some("rfc9068"), "p"), Ok(Profile::Rfc9068));
         assert!(Profile::parse(Some("RFC9068"), "providers[p]")
             .unwrap_err()
+            .field
             .starts_with("providers[p].profile"));
     }
 
@@ -179,7 +186,7 @@ mod tests {
         assert_eq!(clients_from_raw(None, "p"), Ok(vec![]));
         for bad in [vec![], vec![String::new()], vec!["a\nb".to_string()]] {
             let e = clients_from_raw(Some(bad), "providers[p]").unwrap_err();
-            assert!(e.starts_with("providers[p].clients"), "{e}");
+            assert_eq!(e.field, "providers[p].clients", "{e}");
         }
     }
 }

@@ -21,6 +21,11 @@ pub enum Reason {
     Signature,
     InsufficientScope,
     KeysUnavailable,
+    NotJwt,
+    Encrypted,
+    Profile,
+    Client,
+    ClaimRule,
 }
 
 impl Reason {
@@ -41,6 +46,11 @@ impl Reason {
         Reason::Signature,
         Reason::InsufficientScope,
         Reason::KeysUnavailable,
+        Reason::NotJwt,
+        Reason::Encrypted,
+        Reason::Profile,
+        Reason::Client,
+        Reason::ClaimRule,
     ];
 
     /// The metric suffix: `jwt_guard.denied.<name>`.
@@ -61,6 +71,11 @@ impl Reason {
             Reason::Signature => "signature",
             Reason::InsufficientScope => "insufficient_scope",
             Reason::KeysUnavailable => "keys_unavailable",
+            Reason::NotJwt => "not_jwt",
+            Reason::Encrypted => "encrypted",
+            Reason::Profile => "profile",
+            Reason::Client => "client",
+            Reason::ClaimRule => "claim_rule",
         }
     }
 
@@ -68,7 +83,7 @@ impl Reason {
     pub fn status(self) -> u32 {
         match self {
             Reason::AmbiguousRequest => 400,
-            Reason::InsufficientScope => 403,
+            Reason::InsufficientScope | Reason::ClaimRule => 403,
             Reason::KeysUnavailable => 503,
             _ => 401,
         }
@@ -79,7 +94,7 @@ impl Reason {
         match self {
             Reason::MissingToken => "unauthorized",
             Reason::InvalidRequest | Reason::AmbiguousRequest => "invalid_request",
-            Reason::InsufficientScope => "insufficient_scope",
+            Reason::InsufficientScope | Reason::ClaimRule => "insufficient_scope",
             Reason::KeysUnavailable => "temporarily_unavailable",
             _ => "invalid_token",
         }
@@ -107,6 +122,11 @@ impl Reason {
             Reason::Signature => "the signature does not verify, even after a refetch",
             Reason::InsufficientScope => "a valid token without a scope the route requires",
             Reason::KeysUnavailable => "the issuer's keys cannot be obtained (first fetch failed, or dropped after `max_stale_s`)",
+            Reason::NotJwt => "an opaque token (no `.`): \"token is not a JWT: request an access token with this API's audience\"",
+            Reason::Encrypted => "a JWE (five segments): \"token is encrypted (JWE); jwt-guard verifies signed tokens only\"",
+            Reason::Profile => "with `profile: \"rfc9068\"`: `typ` is not `at+jwt`, or `sub`, `client_id`, `iat` or `jti` is missing",
+            Reason::Client => "with `clients`: `azp` or `client_id` is not listed (\"client not accepted\")",
+            Reason::ClaimRule => "a valid token failing the route's `claims` (the description names the claim, never its value)",
         }
     }
 }
@@ -136,6 +156,14 @@ pub enum TokenError {
     UnknownKey,
     /// The signature does not verify.
     Signature,
+    /// An opaque token (no `.`): not a JWT at all.
+    NotJwt,
+    /// A JWE (five segments): encrypted, not signed.
+    Encrypted,
+    /// Not the provider's token profile (RFC 9068).
+    Profile(&'static str),
+    /// `azp` / `client_id` not among the provider's `clients`.
+    Client,
 }
 
 impl TokenError {
@@ -152,6 +180,10 @@ impl TokenError {
             TokenError::Audience => Reason::Audience,
             TokenError::UnknownKey => Reason::UnknownKey,
             TokenError::Signature => Reason::Signature,
+            TokenError::NotJwt => Reason::NotJwt,
+            TokenError::Encrypted => Reason::Encrypted,
+            TokenError::Profile(_) => Reason::Profile,
+            TokenError::Client => Reason::Client,
         }
     }
 
@@ -169,6 +201,10 @@ impl TokenError {
             TokenError::Audience => "audience not accepted".into(),
             TokenError::UnknownKey => "unknown key (kid) for this issuer".into(),
             TokenError::Signature => "signature verification failed".into(),
+            TokenError::NotJwt => crate::sources::OPAQUE.into(),
+            TokenError::Encrypted => crate::sources::ENCRYPTED.into(),
+            TokenError::Profile(why) => why.into(),
+            TokenError::Client => "client not accepted".into(),
         }
     }
 }
@@ -188,6 +224,8 @@ pub enum Denial {
     InsufficientScope(Vec<String>),
     /// The issuer's keys cannot be obtained right now.
     KeysUnavailable { retry_after_s: u64 },
+    /// A valid token whose claim (named, never its value) fails the route's `claims`.
+    ClaimRule(String),
 }
 
 /// A complete local reply.
@@ -208,6 +246,7 @@ impl Denial {
             Denial::InvalidToken(e) => e.reason(),
             Denial::InsufficientScope(_) => Reason::InsufficientScope,
             Denial::KeysUnavailable { .. } => Reason::KeysUnavailable,
+            Denial::ClaimRule(_) => Reason::ClaimRule,
         }
     }
 
@@ -243,6 +282,15 @@ impl Denial {
                 None,
                 "signing keys for the issuer are not available".to_string(),
             ),
+            Denial::ClaimRule(claim) => {
+                let why = format!("claim {claim} does not satisfy this route");
+                (
+                    Some(format!(
+                        r#"Bearer error="insufficient_scope", error_description="{why}""#
+                    )),
+                    why,
+                )
+            }
         };
         let mut headers = vec![("content-type", "application/json".to_string())];
         if let Some(c) = challenge {
@@ -347,6 +395,10 @@ mod tests {
             TokenError::Audience,
             TokenError::UnknownKey,
             TokenError::Signature,
+            TokenError::NotJwt,
+            TokenError::Encrypted,
+            TokenError::Profile("x"),
+            TokenError::Client,
         ];
         let denials = token_errors.into_iter().map(Denial::InvalidToken).chain([
             Denial::MissingToken,
@@ -354,6 +406,7 @@ mod tests {
             Denial::Ambiguous("x"),
             Denial::InsufficientScope(vec![]),
             Denial::KeysUnavailable { retry_after_s: 1 },
+            Denial::ClaimRule("x".into()),
         ]);
         let mut seen = std::collections::HashSet::new();
         for d in denials {

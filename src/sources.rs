@@ -2,7 +2,8 @@
 //! scheme, a header holding the raw token, or a cookie), and what a token that is not a
 //! JWS is, so the client learns what went wrong.
 
-use crate::token::Credentials;
+use crate::config::{invalid, ConfigError};
+use crate::token::{self, Credentials};
 use serde::Deserialize;
 
 /// Most entries in `token_sources`.
@@ -67,6 +68,15 @@ impl TokenSource {
     /// The token this source carries, given all values of [`TokenSource::header_name`].
     pub fn read<'a>(&self, values: &[&'a str]) -> Credentials<'a> {
         match self {
+            TokenSource::Header { name, scheme }
+                if name == "authorization"
+                    && scheme
+                        .as_deref()
+                        .is_some_and(|s| s.eq_ignore_ascii_case("bearer")) =>
+            {
+                // RFC 6750 §2.1 itself: one reading of `Authorization: Bearer`, the core's.
+                token::extract(values)
+            }
             TokenSource::Header { name, scheme } => {
                 let value = match values {
                     [] => return Credentials::None,
@@ -95,12 +105,12 @@ impl TokenSource {
 }
 
 /// Validates `token_sources` (`None`: the default bearer header).
-pub fn from_raw(raw: Option<Vec<RawTokenSource>>) -> Result<Vec<TokenSource>, String> {
+pub fn from_raw(raw: Option<Vec<RawTokenSource>>) -> Result<Vec<TokenSource>, ConfigError> {
     let Some(raw) = raw else {
         return Ok(vec![TokenSource::bearer()]);
     };
     if raw.is_empty() || raw.len() > MAX_SOURCES {
-        return Err(format!("token_sources: give 1-{MAX_SOURCES} sources"));
+        return invalid("token_sources", format!("give 1-{MAX_SOURCES} sources"));
     }
     let mut sources: Vec<TokenSource> = Vec::with_capacity(raw.len());
     for (i, r) in raw.into_iter().enumerate() {
@@ -109,30 +119,42 @@ pub fn from_raw(raw: Option<Vec<RawTokenSource>>) -> Result<Vec<TokenSource>, St
             (Some(header), None, scheme) => {
                 let name = header.to_ascii_lowercase();
                 if !is_token(&name) || name.len() > 128 {
-                    return Err(format!("{at}.header: {header:?} is not a header name"));
+                    return invalid(
+                        format!("{at}.header"),
+                        format!("{header:?} is not a header name"),
+                    );
                 }
                 if RESERVED.contains(&name.as_str()) {
-                    return Err(format!(
-                        "{at}.header: {header:?} cannot carry a token (use {{\"cookie\": ...}} for cookies)"
-                    ));
+                    return invalid(
+                        format!("{at}.header"),
+                        format!(
+                            "{header:?} cannot carry a token (use {{\"cookie\": ...}} for cookies)"
+                        ),
+                    );
                 }
                 if let Some(s) = &scheme {
                     if !is_token(s) || s.len() > 64 {
-                        return Err(format!("{at}.scheme: {s:?} is not an auth scheme"));
+                        return invalid(
+                            format!("{at}.scheme"),
+                            format!("{s:?} is not an auth scheme"),
+                        );
                     }
                 }
                 TokenSource::Header { name, scheme }
             }
             (None, Some(name), None) => {
                 if !is_token(&name) || name.len() > 128 {
-                    return Err(format!("{at}.cookie: {name:?} is not a cookie name"));
+                    return invalid(
+                        format!("{at}.cookie"),
+                        format!("{name:?} is not a cookie name"),
+                    );
                 }
                 TokenSource::Cookie { name }
             }
             (None, Some(_), Some(_)) => {
-                return Err(format!("{at}.scheme: only a header source has a scheme"))
+                return invalid(format!("{at}.scheme"), "only a header source has a scheme")
             }
-            _ => return Err(format!("{at}: give exactly one of header or cookie")),
+            _ => return invalid(at, "give exactly one of header or cookie"),
         };
         if sources.contains(&source)
             || sources.iter().any(|s| match (s, &source) {
@@ -142,7 +164,7 @@ pub fn from_raw(raw: Option<Vec<RawTokenSource>>) -> Result<Vec<TokenSource>, St
                 _ => false,
             })
         {
-            return Err(format!("{at}: this source is listed twice"));
+            return invalid(at, "this source is listed twice");
         }
         sources.push(source);
     }
@@ -276,7 +298,7 @@ mod tests {
 
     fn sources(v: serde_json::Value) -> Result<Vec<TokenSource>, String> {
         let raw: Vec<RawTokenSource> = serde_json::from_value(v).map_err(|e| e.to_string())?;
-        from_raw(Some(raw))
+        from_raw(Some(raw)).map_err(|e| e.to_string())
     }
 
     fn run<'a>(sources: &[TokenSource], headers: &[(&str, &'a str)]) -> Credentials<'a> {

@@ -39,6 +39,8 @@ fn single(cfg: &Config, method: &str, reading: &[u8]) -> Requirement {
             allow_anonymous: r.allow_anonymous,
             scopes: r.scopes.clone(),
             providers: r.providers.clone(),
+            claims: r.claims.clone(),
+            report: r.mode == jwt_guard::config::Mode::Report,
         },
         None => Requirement::default(),
     }
@@ -52,6 +54,8 @@ fn at_least_as_strict(a: &Requirement, b: &Requirement) -> bool {
             (None, Some(_)) => false,
             (Some(x), Some(y)) => x.iter().all(|i| y.contains(i)),
         }
+        && b.claims.iter().all(|c| a.claims.contains(c))
+        && (b.report || !a.report)
 }
 
 fuzz_target!(|data: &[u8]| {

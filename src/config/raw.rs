@@ -1,5 +1,7 @@
 //! The configuration JSON as written, before validation (unknown keys are refused).
 
+use crate::claims::RawClaimRule;
+use crate::sources::RawTokenSource;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -18,6 +20,7 @@ pub(super) struct RawConfig {
     pub signature_backend: Option<String>,
     pub ambiguous_paths: Option<String>,
     pub method_override: Option<String>,
+    pub token_sources: Option<Vec<RawTokenSource>>,
 }
 
 #[derive(Deserialize)]
@@ -25,8 +28,14 @@ pub(super) struct RawConfig {
 pub(super) struct RawProvider {
     pub name: Option<String>,
     pub issuer: Option<String>,
+    pub issuers: Option<Vec<String>>,
     #[serde(default)]
     pub audiences: Vec<String>,
+    #[serde(default)]
+    pub discovery: bool,
+    pub discovery_cluster: Option<String>,
+    pub clients: Option<Vec<String>>,
+    pub profile: Option<String>,
     pub jwks_uri: Option<String>,
     pub jwks_cluster: Option<String>,
     pub jwks: Option<String>,
@@ -48,4 +57,7 @@ pub(super) struct RawRule {
     #[serde(default)]
     pub scopes: Vec<String>,
     pub providers: Option<Vec<String>>,
+    #[serde(default)]
+    pub claims: Vec<RawClaimRule>,
+    pub mode: Option<String>,
 }

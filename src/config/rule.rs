@@ -3,6 +3,7 @@
 use super::error::{fail, invalid, ConfigError, ConfigErrorKind};
 use super::provider::Provider;
 use super::raw::RawRule;
+use crate::claims::{self, ClaimRule};
 
 /// A route rule: the first rule whose prefix and method match a request applies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +15,20 @@ pub struct Rule {
     pub scopes: Vec<String>,
     /// Indices of the providers whose tokens this route accepts; `None`: any provider.
     pub providers: Option<Vec<usize>>,
+    /// Conditions on the verified token's claims, all of which must hold.
+    pub claims: Vec<ClaimRule>,
+    /// Whether refusals are answered (`enforce`) or only counted and logged (`report`).
+    pub mode: Mode,
+}
+
+/// A rule's `mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Refusals are answered (the default).
+    #[default]
+    Enforce,
+    /// Every request continues; the verdict it would have had is counted and logged.
+    Report,
 }
 
 impl Rule {
@@ -65,12 +80,31 @@ impl Rule {
                     .collect::<Result<Vec<_>, _>>()?,
             ),
         };
+        let claims = claims::rules_from_raw(raw.claims, at)?;
+        if raw.allow_anonymous && !claims.is_empty() {
+            return fail(
+                format!("{at}.claims"),
+                ConfigErrorKind::Conflict("an anonymous route cannot require claims"),
+            );
+        }
+        let mode = match raw.mode.as_deref() {
+            None | Some("enforce") => Mode::Enforce,
+            Some("report") => Mode::Report,
+            Some(other) => {
+                return invalid(
+                    format!("{at}.mode"),
+                    format!("{other:?} is not one of enforce, report"),
+                )
+            }
+        };
         Ok(Rule {
             prefix,
             methods: raw.methods,
             allow_anonymous: raw.allow_anonymous,
             scopes: raw.scopes,
             providers,
+            claims,
+            mode,
         })
     }
 }

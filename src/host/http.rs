@@ -48,13 +48,16 @@ impl HttpContext for Http {
         let headers = hostcalls::get_map_bytes(MapType::HttpRequestHeaders).unwrap_or_default();
         let mut method = String::new();
         let mut path = String::new();
-        let mut authorization = Vec::new();
+        let token_header_names = config.token_headers();
+        let mut token_headers = Vec::new();
         let mut overrides = Vec::new();
         for (name, value) in headers {
             match name.as_str() {
                 ":method" => method = header_text(value),
                 ":path" => path = header_text(value),
-                "authorization" => authorization.push(header_text(value)),
+                n if token_header_names.contains(&n) => {
+                    token_headers.push((name, header_text(value)))
+                }
                 n if config.is_method_override_header(n) => overrides.push(header_text(value)),
                 _ => {}
             }
@@ -63,7 +66,7 @@ impl HttpContext for Http {
             self.id,
             method,
             path,
-            authorization,
+            token_headers,
             overrides,
             now_ms(),
         );

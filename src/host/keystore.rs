@@ -1,7 +1,7 @@
 //! Per-provider records in proxy-wasm shared data (one copy per `vm_id`, seen by every
 //! worker): the last good JWKS text, and the [`FetchState`] updated by compare-and-swap.
 
-use crate::config::{Provider, RemoteJwks};
+use crate::config::Provider;
 use crate::schedule::FetchState;
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{Bytes, Status};
@@ -13,13 +13,16 @@ const CAS_ATTEMPTS: usize = 8;
 pub struct SharedKeys {
     keys: String,
     fetch: String,
+    jwks_uri: String,
 }
 
 impl SharedKeys {
-    /// Names the records after the provider and a digest of its issuer and JWKS URI, so two
-    /// plugins with the same `vm_id` but other settings do not share keys.
-    pub fn new(provider: &Provider, remote: &RemoteJwks) -> SharedKeys {
-        let id = blake3::hash(format!("{}\n{}", provider.issuer, remote.uri).as_bytes());
+    /// Names the records after the provider and a digest of its issuers and where its keys
+    /// are found (JWKS or discovery URL), so two plugins with the same `vm_id` but other
+    /// settings do not share keys.
+    pub fn new(provider: &Provider, location: &str) -> SharedKeys {
+        let issuers = provider.issuers.join("\n");
+        let id = blake3::hash(format!("{issuers}\n{location}").as_bytes());
         let tag: String = id
             .as_bytes()
             .iter()
@@ -30,7 +33,21 @@ impl SharedKeys {
         SharedKeys {
             keys: format!("{base}.keys"),
             fetch: format!("{base}.fetch"),
+            jwks_uri: format!("{base}.jwks_uri"),
         }
+    }
+
+    /// The `jwks_uri` of the last good discovery document, if any.
+    pub fn discovered_jwks_uri(&self) -> Option<String> {
+        match hostcalls::get_shared_data(&self.jwks_uri) {
+            Ok((Some(bytes), _)) => String::from_utf8(bytes).ok(),
+            _ => None,
+        }
+    }
+
+    /// Records the `jwks_uri` of a good discovery document for every worker.
+    pub fn publish_jwks_uri(&self, uri: &str) -> Result<(), Status> {
+        hostcalls::set_shared_data(&self.jwks_uri, Some(uri.as_bytes()), None)
     }
 
     /// The published JWKS text and its version (the shared-data CAS).

@@ -10,6 +10,8 @@ use proxy_wasm::types::MetricType;
 pub struct Metrics {
     allowed: Option<u32>,
     denied: Vec<(&'static str, Option<u32>)>,
+    report_allowed: Option<u32>,
+    report: Vec<(&'static str, Option<u32>)>,
     cache_hit: Option<u32>,
     cache_miss: Option<u32>,
     disagreements: Option<u32>,
@@ -20,6 +22,8 @@ pub struct Metrics {
 struct ProviderMetrics {
     fetch_success: Option<u32>,
     fetch_failure: Option<u32>,
+    discovery_success: Option<u32>,
+    discovery_failure: Option<u32>,
     age_s: Option<u32>,
     keys: Option<u32>,
 }
@@ -47,6 +51,11 @@ impl Metrics {
                 .iter()
                 .map(|r| (r.name(), counter(format!("jwt_guard.denied.{}", r.name()))))
                 .collect(),
+            report_allowed: counter("jwt_guard.report.allowed".into()),
+            report: Reason::ALL
+                .iter()
+                .map(|r| (r.name(), counter(format!("jwt_guard.report.{}", r.name()))))
+                .collect(),
             cache_hit: counter("jwt_guard.token_cache.hit".into()),
             cache_miss: counter("jwt_guard.token_cache.miss".into()),
             disagreements: counter("jwt_guard.signature_disagreements".into()),
@@ -54,6 +63,8 @@ impl Metrics {
                 .map(|p| ProviderMetrics {
                     fetch_success: counter(format!("jwt_guard.jwks_fetch_success.{p}")),
                     fetch_failure: counter(format!("jwt_guard.jwks_fetch_failure.{p}")),
+                    discovery_success: counter(format!("jwt_guard.discovery_success.{p}")),
+                    discovery_failure: counter(format!("jwt_guard.discovery_failure.{p}")),
                     age_s: gauge(format!("jwt_guard.jwks_age_s.{p}")),
                     keys: gauge(format!("jwt_guard.jwks_keys.{p}")),
                 })
@@ -74,6 +85,34 @@ impl Metrics {
             .find(|(r, _)| *r == reason)
             .and_then(|(_, id)| *id);
         add(id, 1);
+    }
+
+    /// Counts the verdict a `report`-mode rule would have had: `None` allowed, else the
+    /// refusal's reason.
+    pub fn report(&self, reason: Option<&str>) {
+        let id = match reason {
+            None => self.report_allowed,
+            Some(reason) => self
+                .report
+                .iter()
+                .find(|(r, _)| *r == reason)
+                .and_then(|(_, id)| *id),
+        };
+        add(id, 1);
+    }
+
+    /// Counts a discovery round's outcome for provider `i`.
+    pub fn discovery(&self, i: usize, ok: bool) {
+        if let Some(p) = self.providers.get(i) {
+            add(
+                if ok {
+                    p.discovery_success
+                } else {
+                    p.discovery_failure
+                },
+                1,
+            );
+        }
     }
 
     /// Counts token-cache hits and misses.

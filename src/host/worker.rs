@@ -8,8 +8,9 @@ use super::metrics::Metrics;
 use crate::authz::{self, Context, Request, Verdict};
 use crate::cache::TokenCache;
 use crate::config::{Config, KeySource};
+use crate::discovery::{Endpoint, Kind, Next};
 use crate::jwks::{KeySet, MAX_JWKS_BYTES};
-use crate::reject::{Denial, Reply};
+use crate::reject::Reply;
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::MapType;
 use std::collections::{BTreeMap, HashMap};
@@ -30,7 +31,7 @@ pub enum Outcome {
 struct Pending {
     method: String,
     path: String,
-    authorization: Vec<String>,
+    token_headers: Vec<(String, String)>,
     overrides: Vec<String>,
     provider: usize,
     since_ms: u64,
@@ -42,6 +43,15 @@ enum Want {
     Nothing,
     Refresh,
     UnknownKid,
+}
+
+/// What a callout of a fetch round fetches.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// A discovery document.
+    Document(Kind),
+    /// The JWKS.
+    Keys,
 }
 
 /// Per-provider key state of this worker.
@@ -61,7 +71,7 @@ pub struct Worker {
     slots: Vec<Slot>,
     cache: TokenCache,
     pending: BTreeMap<u32, Pending>,
-    callouts: HashMap<u32, usize>,
+    callouts: HashMap<u32, (usize, Stage)>,
     metrics: Metrics,
     backend: Backend,
 }
@@ -74,7 +84,8 @@ impl Worker {
             .iter()
             .map(|p| {
                 let shared = match &p.keys {
-                    KeySource::Remote(r) => Some(SharedKeys::new(p, r)),
+                    KeySource::Remote(r) => Some(SharedKeys::new(p, &r.uri)),
+                    KeySource::Discovered(d) => Some(SharedKeys::new(p, &d.plan.openid.url)),
                     KeySource::Inline(_) => None,
                 };
                 if let Some(s) = &shared {
@@ -116,7 +127,7 @@ impl Worker {
         &mut self,
         method: &str,
         path: &str,
-        authorization: &[&str],
+        token_headers: &[(&str, &str)],
         overrides: &[&str],
         now_ms: u64,
     ) -> Verdict {
@@ -128,7 +139,7 @@ impl Worker {
         let req = Request {
             method,
             path,
-            authorization,
+            token_headers,
             method_overrides: overrides,
         };
         let (config, slots) = (&self.config, &self.slots);
@@ -145,11 +156,14 @@ impl Worker {
         context_id: u32,
         method: String,
         path: String,
-        authorization: Vec<String>,
+        token_headers: Vec<(String, String)>,
         overrides: Vec<String>,
         now_ms: u64,
     ) -> Outcome {
-        let auth: Vec<&str> = authorization.iter().map(String::as_str).collect();
+        let auth: Vec<(&str, &str)> = token_headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
         let over: Vec<&str> = overrides.iter().map(String::as_str).collect();
         let verdict = self.decide_with_fresh_keys(&method, &path, &auth, &over, now_ms);
         let Verdict::NeedKeys { provider, pending } = verdict else {
@@ -163,7 +177,7 @@ impl Worker {
                     Pending {
                         method,
                         path,
-                        authorization,
+                        token_headers,
                         overrides,
                         provider,
                         since_ms: now_ms,
@@ -171,7 +185,7 @@ impl Worker {
                 );
                 Outcome::Wait
             }
-            Err(denial) => self.finish(context_id, Verdict::Deny(denial)),
+            Err(retry_after_s) => self.finish(context_id, authz::give_up(&pending, retry_after_s)),
         }
     }
 
@@ -182,13 +196,13 @@ impl Worker {
         &mut self,
         method: &str,
         path: &str,
-        authorization: &[&str],
+        token_headers: &[(&str, &str)],
         overrides: &[&str],
         now_ms: u64,
     ) -> Verdict {
-        match self.decide(method, path, authorization, overrides, now_ms) {
+        match self.decide(method, path, token_headers, overrides, now_ms) {
             Verdict::NeedKeys { provider, .. } if self.sync_keys(provider, now_ms) => {
-                self.decide(method, path, authorization, overrides, now_ms)
+                self.decide(method, path, token_headers, overrides, now_ms)
             }
             other => other,
         }
@@ -207,27 +221,47 @@ impl Worker {
                 log::debug!("request {context_id} denied: {}", denial.reason().name());
                 Outcome::Reply(denial.reply())
             }
+            Verdict::Report {
+                headers,
+                withheld,
+                would,
+            } => {
+                self.metrics
+                    .report(would.as_ref().map(|d| d.reason().name()));
+                match &would {
+                    Some(denial) => log::info!(
+                        "request {context_id} continues (report mode); enforced it would get {} {}: {}",
+                        denial.reason().status(),
+                        denial.reason().name(),
+                        denial.reply().body
+                    ),
+                    None => log::debug!(
+                        "request {context_id} allowed (report mode, {withheld} claim values withheld)"
+                    ),
+                }
+                Outcome::Continue(headers)
+            }
             Verdict::NeedKeys { pending, .. } => {
-                self.finish(context_id, Verdict::Deny(pending.give_up(1)))
+                self.finish(context_id, authz::give_up(&pending, 1))
             }
         }
     }
 
-    /// Asks for a fetch on the next tick if the shared schedule allows one, or says why
-    /// the request cannot wait for keys.
+    /// Asks for a fetch on the next tick if the shared schedule allows one, or says when
+    /// the next attempt is (`Retry-After` seconds) because the request cannot wait.
     fn request_fetch(
         &mut self,
         i: usize,
         pending: &authz::Pending,
         now_ms: u64,
-    ) -> Result<(), Denial> {
+    ) -> Result<(), u64> {
         let unknown_kid = pending.is_refetch();
         let (Some(slot), Some(provider)) = (self.slots.get_mut(i), self.config.providers.get(i))
         else {
-            return Err(pending.give_up(1));
+            return Err(1);
         };
         let Some(shared) = &slot.shared else {
-            return Err(pending.give_up(1));
+            return Err(1);
         };
         let state = shared.fetch_state();
         if slot.fetching || state.in_flight(now_ms) {
@@ -244,7 +278,7 @@ impl Worker {
             }
             return Ok(());
         }
-        Err(pending.give_up(state.retry_after_s(now_ms)))
+        Err(state.retry_after_s(now_ms))
     }
 
     /// Forgets a request that ended while held.
@@ -335,7 +369,7 @@ impl Worker {
         else {
             return;
         };
-        let (Some(shared), KeySource::Remote(remote)) = (&slot.shared, &provider.keys) else {
+        let Some(shared) = &slot.shared else {
             return;
         };
         if slot.fetching {
@@ -359,28 +393,117 @@ impl Worker {
             slot.next_attempt_ms = shared.fetch_state().next_attempt_ms;
             return;
         }
+        let first = match provider.keys {
+            KeySource::Discovered(_) => Stage::Document(Kind::OpenId),
+            _ => Stage::Keys,
+        };
+        self.dispatch(i, first, None, now_ms);
+    }
+
+    /// Starts provider `i`'s callout for `stage` (a discovered provider's JWKS endpoint is
+    /// `jwks`); a round of several callouts renews the shared lease at each step.
+    fn dispatch(&mut self, i: usize, stage: Stage, jwks: Option<Endpoint>, now_ms: u64) {
+        let (Some(slot), Some(provider)) = (self.slots.get_mut(i), self.config.providers.get(i))
+        else {
+            return;
+        };
+        let (cluster, target) = match (&provider.keys, stage, jwks) {
+            (KeySource::Remote(r), Stage::Keys, _) => (
+                r.cluster.as_str(),
+                Endpoint {
+                    url: r.uri.clone(),
+                    authority: r.authority.clone(),
+                    path: r.path.clone(),
+                },
+            ),
+            (KeySource::Discovered(d), Stage::Document(kind), _) => {
+                (d.discovery_cluster.as_str(), d.plan.endpoint(kind).clone())
+            }
+            (KeySource::Discovered(d), Stage::Keys, Some(jwks)) => (d.jwks_cluster.as_str(), jwks),
+            _ => return,
+        };
+        let timeout_ms = provider.jwks_timeout_ms;
+        if let Some(shared) = &slot.shared {
+            shared.update_fetch(|s| {
+                s.claim(now_ms, timeout_ms, false);
+                true
+            });
+        }
         let headers = vec![
             (":method", "GET"),
-            (":path", remote.path.as_str()),
-            (":authority", remote.authority.as_str()),
+            (":path", target.path.as_str()),
+            (":authority", target.authority.as_str()),
             ("accept", "application/json"),
             ("user-agent", "jwt-guard"),
         ];
         match hostcalls::dispatch_http_call(
-            &remote.cluster,
+            cluster,
             headers,
             None,
             vec![],
             Duration::from_millis(timeout_ms),
         ) {
             Ok(token) => {
-                log::debug!("provider {}: fetching {}", provider.name, remote.uri);
+                log::debug!("provider {}: fetching {}", provider.name, target.url);
                 slot.fetching = true;
-                self.callouts.insert(token, i);
+                self.callouts.insert(token, (i, stage));
             }
             Err(e) => {
-                let why = format!("cannot call cluster {:?}: {e:?}", remote.cluster);
+                let why = format!("cannot call cluster {cluster:?}: {e:?}");
                 self.fetch_failed(i, &why, now_ms);
+            }
+        }
+    }
+
+    /// Handles a discovery document: fetch the keys it names, try the RFC 8414 document
+    /// after a 404, or fall back to the last good document's keys.
+    fn on_document(
+        &mut self,
+        i: usize,
+        kind: Kind,
+        status: Option<String>,
+        body_size: usize,
+        read_body: impl FnOnce() -> Option<Vec<u8>>,
+        now_ms: u64,
+    ) {
+        let Some(KeySource::Discovered(d)) = self.config.providers.get(i).map(|p| &p.keys) else {
+            return;
+        };
+        let status = status.and_then(|s| s.parse::<u32>().ok());
+        let next = d.plan.on_answer(kind, status, body_size, read_body);
+        let name = self.config.providers.get(i).map_or("", |p| p.name.as_str());
+        let shared = self.slots.get(i).and_then(|s| s.shared.as_ref());
+        match next {
+            Next::Use(doc) => {
+                self.metrics.discovery(i, true);
+                let known = shared.and_then(SharedKeys::discovered_jwks_uri);
+                if known.as_deref() != Some(doc.jwks.url.as_str()) {
+                    log::info!("provider {name}: discovered jwks_uri {}", doc.jwks.url);
+                    if let Some(Err(e)) = shared.map(|s| s.publish_jwks_uri(&doc.jwks.url)) {
+                        log::warn!("provider {name}: cannot share the discovered jwks_uri: {e:?}");
+                    }
+                }
+                self.dispatch(i, Stage::Keys, Some(doc.jwks), now_ms);
+            }
+            Next::Try(kind) => self.dispatch(i, Stage::Document(kind), None, now_ms),
+            Next::Fail(why) => {
+                self.metrics.discovery(i, false);
+                let last = shared
+                    .and_then(SharedKeys::discovered_jwks_uri)
+                    .and_then(|uri| Endpoint::parse(&uri).ok());
+                match last {
+                    Some(jwks) => {
+                        log::warn!(
+                            "discovery for provider {name} failed: {why}; keeping the last good document ({})",
+                            jwks.url
+                        );
+                        self.dispatch(i, Stage::Keys, Some(jwks), now_ms);
+                    }
+                    None => {
+                        log::warn!("discovery for provider {name} failed: {why}");
+                        self.fetch_failed(i, &format!("discovery failed: {why}"), now_ms);
+                    }
+                }
             }
         }
     }
@@ -394,11 +517,15 @@ impl Worker {
         read_body: impl FnOnce() -> Option<Vec<u8>>,
         now_ms: u64,
     ) -> Vec<(u32, Outcome)> {
-        let Some(i) = self.callouts.remove(&token) else {
+        let Some((i, stage)) = self.callouts.remove(&token) else {
             return vec![];
         };
         if let Some(slot) = self.slots.get_mut(i) {
             slot.fetching = false;
+        }
+        if let Stage::Document(kind) = stage {
+            self.on_document(i, kind, status, body_size, read_body, now_ms);
+            return self.settle(now_ms);
         }
         let result = match status.as_deref() {
             None => Err("no response (timeout or connection failure)".to_string()),
@@ -480,7 +607,11 @@ impl Worker {
     fn settle(&mut self, now_ms: u64) -> Vec<(u32, Outcome)> {
         let mut settled = Vec::new();
         for (id, held) in std::mem::take(&mut self.pending) {
-            let auth: Vec<&str> = held.authorization.iter().map(String::as_str).collect();
+            let auth: Vec<(&str, &str)> = held
+                .token_headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
             let over: Vec<&str> = held.overrides.iter().map(String::as_str).collect();
             let mut verdict = self.decide(&held.method, &held.path, &auth, &over, now_ms);
             if let Verdict::NeedKeys { .. } = verdict {
@@ -497,7 +628,7 @@ impl Worker {
                     .get(held.provider)
                     .and_then(|s| s.shared.as_ref());
                 let retry = shared.map_or(1, |s| s.fetch_state().retry_after_s(now_ms));
-                verdict = Verdict::Deny(pending.give_up(retry));
+                verdict = authz::give_up(pending, retry);
             }
             settled.push((id, self.finish(id, verdict)));
         }
@@ -509,7 +640,15 @@ impl Worker {
         let (Some(slot), Some(provider)) = (self.slots.get(i), self.config.providers.get(i)) else {
             return false;
         };
-        let limit = provider.jwks_timeout_ms.saturating_add(2_000);
+        // A discovery round is up to three callouts (two documents, then the keys).
+        let callouts = match provider.keys {
+            KeySource::Discovered(_) => 3,
+            _ => 1,
+        };
+        let limit = provider
+            .jwks_timeout_ms
+            .saturating_mul(callouts)
+            .saturating_add(2_000);
         if now_ms.saturating_sub(since_ms) > limit {
             return false;
         }

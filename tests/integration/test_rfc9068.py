@@ -7,8 +7,9 @@ from types import SimpleNamespace
 import pytest
 
 from support.assertions import assert_invalid_token
-from support.oidc_provider import API, OidcProvider, token_claims, token_header
-from support.plugin import plugin, provider
+from support.keys import claims, make_token, rsa_key
+from support.oidc_provider import API, DEFAULT_CLIENT, OidcProvider, token_claims, token_header
+from support.plugin import AUDIENCE, issuer_of, plugin, provider
 
 OTHER_API = "https://other-api.example.test"
 
@@ -21,6 +22,7 @@ def idp():
             OTHER_API: {"format": "jwt", "scope": "read:data"},
             "https://es256.example.test": {"format": "jwt", "scope": "read:data", "alg": "ES256"},
         },
+        clients=[DEFAULT_CLIENT, ("other-app", "other-secret")],
     )
     yield op
     op.close()
@@ -60,3 +62,37 @@ def test_scopes_come_from_the_token_endpoint_grant(deployment):
 def test_a_token_for_another_resource_is_refused(deployment):
     token = deployment.idp.token(OTHER_API)
     assert_invalid_token(deployment.envoy.get("/api", token=token), token, "audience")
+
+
+@pytest.fixture(scope="module")
+def strict(module_launch, idp, jwks_server):
+    """Provider "op" with profile rfc9068 and only client "spa"; provider "legacy" (minted tokens) the same."""
+    key = rsa_key("legacy-1")
+    jwks_server.publish(key)
+    config = plugin(
+        provider("op", issuer=idp.issuer, audiences=[API], cluster="idp", jwks_uri=f"{idp.issuer}/jwks",
+                 profile="rfc9068", clients=["spa"]),
+        provider("legacy", profile="rfc9068"),
+    )
+    envoy = module_launch(config, clusters={"idp": idp.port, "jwks": jwks_server.port})
+    return SimpleNamespace(envoy=envoy, key=key)
+
+
+def test_rfc9068_profile_accepts_the_providers_access_tokens(strict, idp):
+    assert strict.envoy.get("/api", token=idp.token()).status == 200
+
+
+def test_a_token_for_another_client_is_not_accepted(strict, idp):
+    token = idp.token(client="other-app")
+    assert_invalid_token(strict.envoy.get("/api", token=token), token, "^client not accepted$")
+    assert strict.envoy.metric("jwt_guard.denied.client") >= 1
+
+
+def test_rfc9068_profile_refuses_plain_jwts(strict):
+    full = claims(issuer_of("legacy"), AUDIENCE, client_id="spa", jti="j-1")
+    token = make_token(strict.key, full)  # typ JWT
+    assert_invalid_token(strict.envoy.get("/api", token=token), token, "typ must be at\\+jwt")
+    assert strict.envoy.get("/api", token=make_token(strict.key, full, {"typ": "application/AT+JWT"})).status == 200
+    no_jti = make_token(strict.key, {k: v for k, v in full.items() if k != "jti"}, {"typ": "at+jwt"})
+    assert_invalid_token(strict.envoy.get("/api", token=no_jti), no_jti, "jti is missing")
+    assert strict.envoy.metric("jwt_guard.denied.profile") >= 2
