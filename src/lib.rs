@@ -13,6 +13,7 @@ pub mod hostsig;
 pub mod issuers;
 pub mod json;
 pub mod jwks;
+pub mod lifecycle;
 pub mod policy;
 pub mod profile;
 pub mod reject;

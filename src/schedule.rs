@@ -2,8 +2,10 @@
 //! shared data and is updated with compare-and-swap, so all workers of the process agree
 //! on who fetches (the lease), when the next refresh is due, and the unknown-`kid`
 //! cooldown. Times are milliseconds since the epoch.
-
-use serde::{Deserialize, Serialize};
+//!
+//! The record also carries `published`, a counter bumped with every new key set, so a
+//! worker learns that keys changed from this small record alone and copies the JWKS text
+//! out of shared data only when they did.
 
 /// First retry delay after a failed fetch; doubled per consecutive failure.
 const BACKOFF_BASE_MS: u64 = 1_000;
@@ -11,9 +13,16 @@ const BACKOFF_BASE_MS: u64 = 1_000;
 const BACKOFF_MAX_MS: u64 = 30_000;
 /// Extra time a lease outlives the callout timeout, so a lost worker cannot block forever.
 const LEASE_GRACE_MS: u64 = 1_000;
+/// Longest `Retry-After` of a 429/503 JWKS answer that is honoured.
+pub const MAX_RETRY_AFTER_MS: u64 = 300_000;
+/// The shared record's format version (its first byte) and length.
+const RECORD_VERSION: u8 = 1;
+const RECORD_LEN: usize = 1 + 7 * 8;
+/// Scheduled refreshes move by up to this many per mille either way (±10 %).
+const JITTER_PER_MILLE: u64 = 100;
 
 /// The shared fetch schedule of one provider.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FetchState {
     /// A fetch is in flight until then (0: none).
     pub lease_until_ms: u64,
@@ -25,19 +34,57 @@ pub struct FetchState {
     pub failures: u32,
     /// When keys were last fetched successfully (0: never).
     pub fetched_ms: u64,
+    /// Bumped whenever the shared key set changes (published or dropped).
+    pub published: u32,
+    /// The keys were dropped for being older than `max_stale_s`; cleared by a success.
+    pub dropped: bool,
 }
 
 impl FetchState {
     /// Parses the shared-data record; a missing or unreadable record is a fresh state.
+    /// Every worker reads it on every tick and on every request that needs keys, so it
+    /// is a fixed-width binary record (a version byte, then little-endian fields), not JSON.
     pub fn decode(bytes: Option<&[u8]>) -> FetchState {
-        bytes
-            .and_then(|b| serde_json::from_slice(b).ok())
-            .unwrap_or_default()
+        let Some([RECORD_VERSION, rest @ ..]) = bytes else {
+            return FetchState::default();
+        };
+        let Ok(fixed) = <&[u8; RECORD_LEN - 1]>::try_from(rest) else {
+            return FetchState::default();
+        };
+        let mut fields = fixed.chunks_exact(8).map(|c| {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(c);
+            u64::from_le_bytes(word)
+        });
+        let mut next = || fields.next().unwrap_or(0);
+        FetchState {
+            lease_until_ms: next(),
+            next_attempt_ms: next(),
+            kid_refetch_ms: next(),
+            fetched_ms: next(),
+            failures: u32::try_from(next()).unwrap_or(u32::MAX),
+            published: u32::try_from(next()).unwrap_or(0),
+            dropped: next() != 0,
+        }
     }
 
     /// The shared-data record.
     pub fn encode(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
+        let fields = [
+            self.lease_until_ms,
+            self.next_attempt_ms,
+            self.kid_refetch_ms,
+            self.fetched_ms,
+            u64::from(self.failures),
+            u64::from(self.published),
+            u64::from(self.dropped),
+        ];
+        let mut out = Vec::with_capacity(RECORD_LEN);
+        out.push(RECORD_VERSION);
+        fields
+            .iter()
+            .for_each(|f| out.extend_from_slice(&f.to_le_bytes()));
+        out
     }
 
     /// Whether some worker is fetching right now.
@@ -66,25 +113,53 @@ impl FetchState {
         }
     }
 
-    /// Records a successful fetch and schedules the next refresh.
-    pub fn succeeded(&mut self, now: u64, refresh_interval_ms: u64) {
+    /// Records a successful fetch (`changed`: it published a new key set) and schedules
+    /// the next refresh `refresh_interval_ms` ± 10 % from now; `random` picks the offset,
+    /// so a fleet started together does not keep fetching in step.
+    pub fn succeeded(&mut self, now: u64, refresh_interval_ms: u64, changed: bool, random: u64) {
         self.lease_until_ms = 0;
         self.failures = 0;
         self.fetched_ms = now;
-        self.next_attempt_ms = now.saturating_add(refresh_interval_ms);
+        if changed || self.dropped {
+            self.published = self.published.wrapping_add(1);
+        }
+        self.dropped = false;
+        let span = refresh_interval_ms.saturating_mul(JITTER_PER_MILLE) / 1000;
+        let offset = random % span.saturating_mul(2).saturating_add(1);
+        self.next_attempt_ms = now
+            .saturating_add(refresh_interval_ms)
+            .saturating_add(offset)
+            .saturating_sub(span);
     }
 
     /// Records a failed fetch and schedules a retry with exponential backoff, never later
-    /// than the regular refresh.
-    pub fn failed(&mut self, now: u64, refresh_interval_ms: u64) {
+    /// than the regular refresh; a `Retry-After` the JWKS server sent (429/503) is
+    /// honoured up to [`MAX_RETRY_AFTER_MS`].
+    pub fn failed(&mut self, now: u64, refresh_interval_ms: u64, retry_after_ms: Option<u64>) {
         self.lease_until_ms = 0;
         self.failures = self.failures.saturating_add(1);
         let shift = self.failures.saturating_sub(1).min(16);
-        let delay = BACKOFF_BASE_MS
+        let backoff = BACKOFF_BASE_MS
             .saturating_mul(1 << shift)
             .min(BACKOFF_MAX_MS)
             .min(refresh_interval_ms.max(BACKOFF_BASE_MS));
-        self.next_attempt_ms = now.saturating_add(delay);
+        let asked = retry_after_ms.map_or(0, |ms| ms.min(MAX_RETRY_AFTER_MS));
+        self.next_attempt_ms = now.saturating_add(backoff.max(asked));
+    }
+
+    /// Whether the last good keys are older than `max_stale_ms` and must no longer be used.
+    pub fn stale(&self, now: u64, max_stale_ms: u64) -> bool {
+        self.dropped || (self.fetched_ms != 0 && now.saturating_sub(self.fetched_ms) > max_stale_ms)
+    }
+
+    /// Marks the keys dropped for staleness; true when this call did it (log and count once).
+    pub fn drop_stale(&mut self, now: u64, max_stale_ms: u64) -> bool {
+        if self.dropped || !self.stale(now, max_stale_ms) {
+            return false;
+        }
+        self.dropped = true;
+        self.published = self.published.wrapping_add(1);
+        true
     }
 
     /// Seconds until the next attempt, for `Retry-After` (at least 1).
@@ -106,6 +181,9 @@ mod tests {
         assert!(s.refresh_due(5));
         assert!(s.kid_refetch_allowed(5, 30_000));
         assert_eq!(FetchState::decode(Some(b"garbage")), FetchState::default());
+        let mut short = FetchState::default().encode();
+        short.pop();
+        assert_eq!(FetchState::decode(Some(&short)), FetchState::default());
     }
 
     #[test]
@@ -123,7 +201,7 @@ mod tests {
     fn success_schedules_the_refresh() {
         let mut s = FetchState::default();
         s.claim(1_000, 5_000, false);
-        s.succeeded(1_500, 600_000);
+        s.succeeded(1_500, 600_000, true, 60_000);
         assert!(!s.in_flight(1_500));
         assert!(!s.refresh_due(600_000));
         assert!(s.refresh_due(601_500));
@@ -135,7 +213,7 @@ mod tests {
         let mut s = FetchState::default();
         let mut delays = vec![];
         for _ in 0..8 {
-            s.failed(0, 600_000);
+            s.failed(0, 600_000, None);
             delays.push(s.next_attempt_ms);
         }
         assert_eq!(
@@ -143,12 +221,12 @@ mod tests {
             [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]
         );
         assert_eq!(s.retry_after_s(100), 30);
-        s.failed(0, 2_000);
+        s.failed(0, 2_000, None);
         assert_eq!(
             s.next_attempt_ms, 2_000,
             "never later than the refresh interval"
         );
-        s.succeeded(10, 600_000);
+        s.succeeded(10, 600_000, false, 0);
         assert_eq!(s.failures, 0);
     }
 
@@ -156,15 +234,76 @@ mod tests {
     fn unknown_kid_refetch_respects_the_cooldown() {
         let mut s = FetchState::default();
         s.claim(10_000, 1_000, true);
-        s.succeeded(10_200, 600_000);
+        s.succeeded(10_200, 600_000, true, 0);
         assert!(!s.kid_refetch_allowed(20_000, 30_000));
         assert!(s.kid_refetch_allowed(40_000, 30_000));
     }
 
     #[test]
+    fn refreshes_are_jittered_by_ten_percent_at_most() {
+        let at = |random| {
+            let mut s = FetchState::default();
+            s.succeeded(0, 600_000, true, random);
+            s.next_attempt_ms
+        };
+        assert_eq!(at(0), 540_000);
+        assert_eq!(at(60_000), 600_000);
+        assert_eq!(at(120_000), 660_000);
+        assert_eq!(at(120_001), 540_000);
+        assert!((0..1000u64)
+            .map(|r| at(r.wrapping_mul(0x9e37_79b9_7f4a_7c15)))
+            .all(|t| (540_000..=660_000).contains(&t)));
+    }
+
+    #[test]
+    fn retry_after_is_honoured_up_to_a_cap() {
+        let mut s = FetchState::default();
+        s.failed(0, 600_000, Some(45_000));
+        assert_eq!(s.next_attempt_ms, 45_000);
+        s.failed(0, 600_000, Some(10_000_000));
+        assert_eq!(s.next_attempt_ms, MAX_RETRY_AFTER_MS);
+        // A shorter Retry-After than the backoff does not shorten it.
+        let mut s = FetchState {
+            failures: 5,
+            ..FetchState::default()
+        };
+        s.failed(0, 600_000, Some(1_000));
+        assert_eq!(s.next_attempt_ms, 30_000);
+    }
+
+    #[test]
+    fn keys_go_stale_once_and_a_success_revives_them() {
+        let mut s = FetchState::default();
+        assert!(!s.stale(1_000_000, 10), "never fetched is not stale");
+        s.succeeded(1_000, 600_000, true, 0);
+        let v = s.published;
+        assert!(!s.stale(11_000, 10_000));
+        assert!(s.stale(11_001, 10_000));
+        assert!(s.drop_stale(11_001, 10_000));
+        assert!(!s.drop_stale(11_002, 10_000), "dropped once");
+        assert_ne!(s.published, v);
+        assert!(s.stale(11_002, 10_000_000), "dropped stays dropped");
+        let v = s.published;
+        s.succeeded(20_000, 600_000, false, 0);
+        assert!(!s.stale(20_001, 10_000));
+        assert_ne!(s.published, v, "workers reload after a revival");
+    }
+
+    #[test]
     fn round_trips_through_shared_data() {
         let mut s = FetchState::default();
-        s.failed(7, 1_000);
+        s.failed(7, 1_000, Some(5_000));
         assert_eq!(FetchState::decode(Some(&s.encode())), s);
+        let full = FetchState {
+            lease_until_ms: u64::MAX,
+            next_attempt_ms: 1,
+            kid_refetch_ms: 2,
+            failures: u32::MAX,
+            fetched_ms: 3,
+            published: 7,
+            dropped: true,
+        };
+        assert_eq!(FetchState::decode(Some(&full.encode())), full);
+        assert_eq!(full.encode().len(), RECORD_LEN);
     }
 }

@@ -29,6 +29,11 @@ pub fn extract<'a>(authorization: &[&'a str]) -> Credentials<'a> {
         [one] => one.trim_matches([' ', '\t']),
         _ => return Credentials::Invalid("more than one Authorization header"),
     };
+    // Envoy joins repeated `Authorization` lines with ",": `Basic x,Bearer t` is two headers,
+    // one of them a token the upstream may read, so it is refused like any other pair.
+    if value.contains(',') && value.split(',').any(carries_token) {
+        return Credentials::Invalid("more than one Authorization header");
+    }
     let (scheme, rest) = match value.find([' ', '\t']) {
         Some(i) => value.split_at(i),
         None => (value, ""),
@@ -50,6 +55,17 @@ pub fn extract<'a>(authorization: &[&'a str]) -> Credentials<'a> {
         return Credentials::Invalid("malformed bearer token");
     }
     Credentials::Bearer(token)
+}
+
+/// Whether one comma-separated element of an `Authorization` value starts with a scheme
+/// that carries an access token (`Bearer`, `DPoP`).
+fn carries_token(element: &str) -> bool {
+    let scheme = element
+        .trim_start_matches([' ', '\t'])
+        .split([' ', '\t'])
+        .next()
+        .unwrap_or("");
+    scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("dpop")
 }
 
 /// A decoded, not yet verified, compact JWS.
@@ -215,6 +231,24 @@ mod tests {
         assert_eq!(extract(&[]), Credentials::None);
         assert_eq!(extract(&["Basic dXNlcjpwdw=="]), Credentials::None);
         assert_eq!(extract(&["Bearerabc"]), Credentials::None);
+        // Repeated lines joined by Envoy: a token among them is refused, not ignored.
+        for joined in [
+            "Basic dXNlcjpwdw==,Bearer abc.def.ghi",
+            "Basic dXNlcjpwdw==, bearer abc.def.ghi",
+            "Bearer abc.def.ghi,Basic dXNlcjpwdw==",
+            "Basic x,DPoP abc.def.ghi",
+        ] {
+            assert_eq!(
+                extract(&[joined]),
+                Credentials::Invalid("more than one Authorization header"),
+                "{joined}"
+            );
+        }
+        // Other schemes with commas in their parameters stay "no bearer credentials".
+        assert_eq!(
+            extract(&[r#"Digest username="u", realm="Bearer x", nonce="n""#]),
+            Credentials::None
+        );
         assert!(matches!(
             extract(&["Bearer a", "Bearer b"]),
             Credentials::Invalid(_)

@@ -84,7 +84,11 @@ fuzz_target!(|data: &[u8]| {
         };
         let mut methods = vec![method.to_string()];
         methods.extend(
-            overrides.iter().flat_map(|v| v.split(',')).map(|m| m.trim_matches([' ', '\t']).to_ascii_uppercase()),
+            overrides
+                .iter()
+                .flat_map(|v| v.split(','))
+                .map(|m| m.trim_matches([' ', '\t']).to_ascii_uppercase())
+                .filter(|m| !m.is_empty()),
         );
         for m in &methods {
             for reading in &readings {

@@ -1,88 +1,168 @@
-//! The HTTP context: strips spoofed claim headers, then asks the worker for a verdict on
-//! the request headers, holding the request while keys are fetched.
+//! The HTTP context: strips inbound copies of the headers jwt-guard sets, reads the three
+//! headers the decision needs, and applies the lifecycle's outcome: local replies carry
+//! Envoy response-code details (`%RESPONSE_CODE_DETAILS%`, e.g. `jwt_guard_denied{expired}`),
+//! which the SDK's `send_http_response` leaves empty, so this calls the ABI itself.
 
-use super::now_ms;
-use super::worker::{apply, Outcome, Worker};
+use super::proxy::State;
+use super::root::retune;
+use crate::authz::Request;
+use crate::lifecycle::{headers, Outcome};
+use crate::reject::Denial;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, MapType};
 use std::cell::RefCell;
 use std::rc::Rc;
 
-/// Longest tick period while a request is held.
-const HELD_TICK_MS: u64 = 20;
-
 /// One request's context.
 pub struct Http {
     id: u32,
-    worker: Rc<RefCell<Worker>>,
+    state: Rc<RefCell<State>>,
 }
 
 impl Http {
     /// A context for request `id` on this worker.
-    pub fn new(id: u32, worker: Rc<RefCell<Worker>>) -> Http {
-        Http { id, worker }
+    pub fn new(id: u32, state: Rc<RefCell<State>>) -> Http {
+        Http { id, state }
     }
 }
 
-/// A request header as text. Bytes that are not UTF-8 become U+FFFD in place, so a
-/// `Bearer` value with such a byte is still read as a (malformed) bearer token and refused,
-/// never mistaken for the absence of a token.
-fn header_text(bytes: Vec<u8>) -> String {
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+/// A request header as [`headers::text`], if present.
+pub fn header(map: MapType, name: &str) -> Option<String> {
+    Some(headers::text(
+        hostcalls::get_map_value_bytes(map, name).ok()??,
+    ))
+}
+
+/// Applies an outcome to the effective context's request; `resume` continues a held one.
+pub fn apply(outcome: &Outcome, resume: bool) {
+    match outcome {
+        Outcome::Continue(headers) => {
+            for (name, value) in headers {
+                let _ = hostcalls::set_map_value_bytes(
+                    MapType::HttpRequestHeaders,
+                    name,
+                    Some(value.as_bytes()),
+                );
+            }
+            if resume {
+                let _ = hostcalls::resume_http_request();
+            }
+        }
+        Outcome::Reply(denial) => {
+            if let Err(status) = deny(denial) {
+                log::warn!("cannot send the local reply (host status {status})");
+            }
+        }
+        Outcome::Wait => {}
+    }
 }
 
 impl Context for Http {
     fn on_done(&mut self) -> bool {
-        self.worker.borrow_mut().forget(self.id);
+        self.state.borrow_mut().worker.forget(self.id);
         true
     }
 }
 
 impl HttpContext for Http {
     fn on_http_request_headers(&mut self, _: usize, _: bool) -> Action {
-        let config = self.worker.borrow().config();
-        for header in config.managed_headers() {
-            let _ = hostcalls::set_map_value_bytes(MapType::HttpRequestHeaders, header, None);
+        let mut state = self.state.borrow_mut();
+        let config = state.worker.config();
+        for name in config.managed_headers() {
+            let _ = hostcalls::set_map_value_bytes(MapType::HttpRequestHeaders, name, None);
         }
-        let headers = hostcalls::get_map_bytes(MapType::HttpRequestHeaders).unwrap_or_default();
-        let mut method = String::new();
-        let mut path = String::new();
-        let token_header_names = config.token_headers();
-        let mut token_headers = Vec::new();
-        let mut overrides = Vec::new();
-        for (name, value) in headers {
-            match name.as_str() {
-                ":method" => method = header_text(value),
-                ":path" => path = header_text(value),
-                n if token_header_names.contains(&n) => {
-                    token_headers.push((name, header_text(value)))
-                }
-                n if config.is_method_override_header(n) => overrides.push(header_text(value)),
-                _ => {}
-            }
-        }
-        let outcome = self.worker.borrow_mut().on_request(
-            self.id,
-            method,
-            path,
-            token_headers,
-            overrides,
-            now_ms(),
+        let header = |name: &str| header(MapType::HttpRequestHeaders, name);
+        let method = header(":method").unwrap_or_default();
+        let path = header(":path").unwrap_or_default();
+        let token_headers = headers::token_headers(&config, header, || {
+            hostcalls::get_map_bytes(MapType::HttpRequestHeaders).unwrap_or_default()
+        });
+        let token_headers: Vec<(&str, &str)> = token_headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let overrides = headers::method_overrides(
+            &config,
+            |name| header(name).is_some(),
+            || hostcalls::get_map_bytes(MapType::HttpRequestHeaders).unwrap_or_default(),
         );
+        let overrides: Vec<&str> = overrides.iter().map(String::as_str).collect();
+        let req = Request {
+            method: &method,
+            path: &path,
+            token_headers: &token_headers,
+            method_overrides: &overrides,
+        };
+        let State { worker, host } = &mut *state;
+        let outcome = worker.on_request(host, self.id, &req);
+        apply(&outcome, false);
+        retune(&mut state);
         match outcome {
-            Outcome::Continue(_) => {
-                apply(&outcome, false);
-                Action::Continue
-            }
-            Outcome::Reply(_) => {
-                apply(&outcome, false);
-                Action::Pause
-            }
-            Outcome::Wait => {
-                let _ = hostcalls::set_tick_period(std::time::Duration::from_millis(HELD_TICK_MS));
-                Action::Pause
-            }
+            Outcome::Continue(_) => Action::Continue,
+            Outcome::Reply(_) | Outcome::Wait => Action::Pause,
         }
+    }
+}
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    // The status is read as a plain u32: the host may return any value.
+    #[link_name = "proxy_send_local_response"]
+    fn send_local_response(
+        status_code: u32,
+        details_data: *const u8,
+        details_size: usize,
+        body_data: *const u8,
+        body_size: usize,
+        headers_data: *const u8,
+        headers_size: usize,
+        grpc_status: i32,
+    ) -> u32;
+}
+
+/// Headers in the proxy-wasm map encoding: a count, each name and value length (all u32
+/// little-endian), then each name and value followed by a NUL.
+fn serialize(headers: &[(&str, String)]) -> Vec<u8> {
+    let len = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes();
+    let sizes = headers
+        .iter()
+        .flat_map(|(n, v)| [len(n.len()), len(v.len())]);
+    let mut out: Vec<u8> = std::iter::once(len(headers.len()))
+        .chain(sizes)
+        .flatten()
+        .collect();
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_bytes());
+        out.push(0);
+        out.extend_from_slice(value.as_bytes());
+        out.push(0);
+    }
+    out
+}
+
+/// Answers the current request with the RFC 6750 reply for `denial`; returns the host's
+/// status code when it refused (0 is success).
+fn deny(denial: &Denial) -> Result<(), u32> {
+    let reply = denial.reply();
+    let details = format!("jwt_guard_denied{{{}}}", denial.reason().name());
+    let headers = serialize(&reply.headers);
+    // SAFETY: every pointer/length pair describes a live buffer owned by this frame, which
+    // the host only reads during the call; grpc_status -1 means "not gRPC".
+    let status = unsafe {
+        send_local_response(
+            reply.status,
+            details.as_ptr(),
+            details.len(),
+            reply.body.as_ptr(),
+            reply.body.len(),
+            headers.as_ptr(),
+            headers.len(),
+            -1,
+        )
+    };
+    match status {
+        0 => Ok(()),
+        other => Err(other),
     }
 }

@@ -1,65 +1,46 @@
-//! The root context: validates the configuration (a bad one makes Envoy refuse the plugin),
-//! owns the worker state, ticks to refresh keys, and receives JWKS callout responses.
+//! The root context: validates the configuration (a bad one makes Envoy refuse the
+//! plugin), owns the worker's lifecycle, ticks, and receives JWKS callout answers.
 
-use super::backend::Backend;
-use super::http::Http;
-use super::now_ms;
-use super::worker::{apply, Outcome, Worker};
-use crate::config::Config;
+use super::http::{apply, header, Http};
+use super::proxy::{Foreign, Proxy, State};
+use crate::lifecycle::{configure, Answer, Host, Outcome, Worker};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{ContextType, MapType};
+use proxy_wasm::types::{BufferType, ContextType, MapType};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-/// Longest tick period (nothing waiting, no fetch due sooner).
-const IDLE_TICK: Duration = Duration::from_millis(1_000);
-/// Shortest tick period (requests held, a fetch wanted or due).
-const BUSY_TICK: Duration = Duration::from_millis(20);
-
 /// The plugin's root context on one worker.
 pub struct Root {
     id: u32,
-    worker: Option<Rc<RefCell<Worker>>>,
-    tick: Option<Duration>,
+    state: Option<Rc<RefCell<State>>>,
 }
 
 impl Root {
     /// The root context `id`, not configured yet.
     pub fn new(id: u32) -> Root {
-        Root {
-            id,
-            worker: None,
-            tick: None,
-        }
+        Root { id, state: None }
     }
 
-    /// Answers or resumes held requests, then makes this root the effective context again.
-    fn settle(&self, settled: Vec<(u32, Outcome)>) {
-        if settled.is_empty() {
-            return;
-        }
-        for (context_id, outcome) in settled {
-            if hostcalls::set_effective_context(context_id).is_ok() {
-                apply(&outcome, true);
+    /// Answers or resumes settled held requests, then applies the tick period.
+    fn settle(&self, state: &mut State, settled: Vec<(u32, Outcome)>) {
+        for (context_id, outcome) in &settled {
+            if hostcalls::set_effective_context(*context_id).is_ok() {
+                apply(outcome, true);
             }
         }
-        let _ = hostcalls::set_effective_context(self.id);
-    }
-
-    fn retune_tick(&mut self) {
-        let period = self.worker.as_ref().map_or(IDLE_TICK, |w| {
-            let ms = w.borrow().tick_period_ms(
-                now_ms(),
-                BUSY_TICK.as_millis() as u64,
-                IDLE_TICK.as_millis() as u64,
-            );
-            Duration::from_millis(ms)
-        });
-        if self.tick != Some(period) && hostcalls::set_tick_period(period).is_ok() {
-            self.tick = Some(period);
+        if !settled.is_empty() {
+            let _ = hostcalls::set_effective_context(self.id);
         }
+        retune(state);
+    }
+}
+
+/// Applies the tick period the lifecycle asks for (its only owner).
+pub fn retune(state: &mut State) {
+    if let Some(ms) = state.worker.retune(state.host.now_ms()) {
+        let _ = hostcalls::set_tick_period(Duration::from_millis(ms));
     }
 }
 
@@ -73,20 +54,24 @@ fn follow_host_log_level() {
 
 impl Context for Root {
     fn on_http_call_response(&mut self, token: u32, _: usize, body_size: usize, _: usize) {
-        let Some(worker) = self.worker.clone() else {
+        let Some(state) = self.state.clone() else {
             return;
         };
-        let status = hostcalls::get_map_value_bytes(MapType::HttpCallResponseHeaders, ":status")
-            .ok()
-            .flatten()
-            .and_then(|s| String::from_utf8(s).ok());
-        let read_body = || self.get_http_call_response_body(0, body_size);
-        let settled =
-            worker
-                .borrow_mut()
-                .on_fetch_response(token, status, body_size, read_body, now_ms());
-        self.settle(settled);
-        self.retune_tick();
+        let header = |name| header(MapType::HttpCallResponseHeaders, name);
+        let answer = Answer {
+            status: header(":status").and_then(|s| s.parse().ok()),
+            retry_after: header("retry-after"),
+            body_size,
+            read_body: Box::new(|| {
+                hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, body_size)
+                    .ok()
+                    .flatten()
+            }),
+        };
+        let mut state = state.borrow_mut();
+        let State { worker, host } = &mut *state;
+        let settled = worker.on_fetch_answer(host, token, answer);
+        self.settle(&mut state, settled);
     }
 }
 
@@ -94,46 +79,32 @@ impl RootContext for Root {
     fn on_configure(&mut self, _: usize) -> bool {
         follow_host_log_level();
         let bytes = self.get_plugin_configuration().unwrap_or_default();
-        let configured = Config::parse(&bytes)
-            .map_err(|e| e.to_string())
-            .and_then(|config| {
-                let backend = Backend::select(config.signature_backend)
-                    .map_err(|e| format!("invalid jwt-guard configuration: {e}"))?;
-                Ok((config, backend))
-            });
-        match configured {
-            Ok((config, backend)) => {
-                log::info!(
-                    "configured {} provider(s), {} rule(s); signatures: {}",
-                    config.providers.len(),
-                    config.rules.len(),
-                    backend.name()
-                );
-                self.worker = Some(Rc::new(RefCell::new(Worker::new(config, backend))));
-                // Tick soon, so the first JWKS fetch starts before traffic arrives.
-                self.tick = None;
-                let _ = hostcalls::set_tick_period(BUSY_TICK);
-                true
-            }
-            Err(e) => {
-                log::error!("{e}");
-                false
-            }
-        }
+        let Some((config, backend)) = configure(&bytes, Box::new(Foreign)) else {
+            return false;
+        };
+        let mut host = Proxy::new(&config);
+        let worker = Worker::new(config, backend, &mut host);
+        let mut state = State { worker, host };
+        // Ticks soon when a fetch is due, so it starts before traffic arrives.
+        retune(&mut state);
+        self.state = Some(Rc::new(RefCell::new(state)));
+        true
     }
 
     fn on_tick(&mut self) {
-        let Some(worker) = self.worker.clone() else {
+        follow_host_log_level();
+        let Some(state) = self.state.clone() else {
             return;
         };
-        let settled = worker.borrow_mut().tick(now_ms());
-        self.settle(settled);
-        self.retune_tick();
+        let mut state = state.borrow_mut();
+        let State { worker, host } = &mut *state;
+        let settled = worker.on_tick(host);
+        self.settle(&mut state, settled);
     }
 
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
-        let worker = self.worker.clone()?;
-        Some(Box::new(Http::new(context_id, worker)))
+        let state = self.state.clone()?;
+        Some(Box::new(Http::new(context_id, state)))
     }
 
     fn get_type(&self) -> Option<ContextType> {

@@ -16,6 +16,7 @@ use crate::config::{AmbiguousPaths, Config, MethodOverride, Mode, Rule};
 use crate::reject::Denial;
 use crate::token::Claims;
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// Most methods a request is judged as (its own plus override values).
 pub const MAX_METHODS: usize = 8;
@@ -125,14 +126,20 @@ pub fn requirement(
 
 /// The methods a request is judged as: its own (also upper-cased), and in `judge` mode
 /// every comma-separated override value, upper-cased.
-fn methods(method: &str, overrides: &[&str], mode: MethodOverride) -> Result<Vec<String>, Denial> {
-    let mut out = vec![method.to_string()];
+fn methods<'m>(
+    method: &'m str,
+    overrides: &[&str],
+    mode: MethodOverride,
+) -> Result<Vec<Cow<'m, str>>, Denial> {
+    let mut out = vec![Cow::Borrowed(method)];
     let mut add = |m: String| {
-        if !m.is_empty() && !out.contains(&m) {
-            out.push(m);
+        if !m.is_empty() && !out.iter().any(|o| *o == m) {
+            out.push(Cow::Owned(m));
         }
     };
-    add(method.to_ascii_uppercase());
+    if method.bytes().any(|b| b.is_ascii_lowercase()) {
+        add(method.to_ascii_uppercase());
+    }
     if mode == MethodOverride::Judge {
         for value in overrides.iter().flat_map(|v| v.split(',')) {
             add(value.trim_matches([' ', '\t']).to_ascii_uppercase());

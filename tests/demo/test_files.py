@@ -68,8 +68,12 @@ def test_envoy_yaml_auth0_cluster_uses_tls_with_sni_and_the_system_cas():
     hcm = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
     assert hcm["normalize_path"] is True and hcm["merge_slashes"] is True
     names = [f["name"] for f in hcm["http_filters"]]
-    assert names == ["envoy.filters.http.wasm", "envoy.filters.http.router"]
-    plugin = hcm["http_filters"][0]["typed_config"]["config"]
+    # CORS before jwt-guard: preflights are answered before they would need a token.
+    assert names == ["envoy.filters.http.cors", "envoy.filters.http.wasm", "envoy.filters.http.router"]
+    cors = hcm["route_config"]["virtual_hosts"][0]["typed_per_filter_config"]["envoy.filters.http.cors"]
+    assert cors["allow_origin_string_match"] == [{"exact": "https://YOUR_SPA.example.com"}]
+    assert "www-authenticate" in cors["expose_headers"]
+    plugin = hcm["http_filters"][1]["typed_config"]["config"]
     assert plugin["vm_config"]["runtime"] == "envoy.wasm.runtime.v8"
     settings = json.loads(plugin["configuration"]["value"])
     provider = settings["providers"][0]
@@ -147,9 +151,9 @@ def test_compose_schema_check_rejects_a_broken_file():
 
 def test_compose_services_are_wired_like_the_demo():
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
-    assert set(services) == {"dev-idp", "echo", "envoy"}
+    assert set(services) == {"dev-idp", "echo", "spa", "envoy"}
     assert services["envoy"]["image"].startswith("envoyproxy/envoy:v1.40")
-    for name in ("dev-idp", "echo"):
+    for name in ("dev-idp", "echo", "spa"):
         build = services[name]["build"]
         assert (ROOT / build["context"] / build["dockerfile"]).is_file()
     mounts = {m["target"]: m for m in services["envoy"]["volumes"]}
@@ -162,7 +166,16 @@ def test_compose_services_are_wired_like_the_demo():
     # The filter trusts the issuer the dev IdP puts in its tokens.
     idp_command = services["dev-idp"]["command"]
     assert "--issuer=http://127.0.0.1:9000/" in idp_command
-    assert '"issuer": "http://127.0.0.1:9000/"' in (ROOT / "demo" / "envoy-compose.yaml").read_text()
+    envoy_config = (ROOT / "demo" / "envoy-compose.yaml").read_text()
+    assert '"issuer": "http://127.0.0.1:9000/"' in envoy_config
+    # The SPA's origin is the one the IdP and Envoy's CORS policy allow.
+    assert "--web-origin=http://127.0.0.1:3000" in idp_command
+    assert "--callback-url=http://127.0.0.1:3000/" in idp_command
+    assert '- exact: "http://127.0.0.1:3000"' in envoy_config
+    assert "127.0.0.1:3000:3000" in services["spa"]["ports"]
+    # The images need no base image: everything is built on the host.
+    dockerfile = (ROOT / "demo" / "Dockerfile").read_text()
+    assert [line for line in dockerfile.splitlines() if line.startswith("FROM")] == ["FROM scratch"]
 
 
 def free_ports(count: int) -> list[int]:
@@ -179,16 +192,17 @@ def free_ports(count: int) -> list[int]:
 
 
 def test_demo_check_passes_end_to_end():
-    idp, envoy, admin, upstream = free_ports(4)
+    idp, envoy, admin, upstream, spa = free_ports(5)
     env = dict(os.environ, NO_COLOR="1", DEMO_IDP_PORT=str(idp), DEMO_ENVOY_PORT=str(envoy),
-               DEMO_ADMIN_PORT=str(admin), DEMO_UPSTREAM_PORT=str(upstream))
+               DEMO_ADMIN_PORT=str(admin), DEMO_UPSTREAM_PORT=str(upstream), DEMO_SPA_PORT=str(spa))
     result = subprocess.run(["bash", "scripts/demo.sh", "--check"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=1500)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
-    assert "demo check: 12 passed, 0 failed" in output, output[-6000:]
+    assert "demo check: 16 passed, 0 failed" in output, output[-6000:]
     assert "✘" not in output
     # Everything the demo started is gone.
-    for port in (idp, envoy, admin, upstream):
+    assert f"SPA              http://127.0.0.1:{spa}/" in output
+    for port in (idp, envoy, admin, upstream, spa):
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open after the demo"

@@ -69,3 +69,18 @@ def test_rules_read_metrics_envoy_exports(tmp_path, dist, upstream, jwks, signin
     # envoy_wasm_remote_load_fetch_failures exists only with the remote code source: test_remote_code.py checks it.
     for name in names - {"envoy_wasm_remote_load_fetch_failures"}:
         assert name in series, f"{name} is not exported by Envoy"
+
+
+def test_thresholds_match_the_settings_the_manifests_ship():
+    """The age alerts are written for refresh_interval_s and max_stale_s; every deploy/ manifest uses those values."""
+    rules = {r.get("alert"): r["expr"] for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"]}
+    [refresh] = map(int, re.findall(r"> 3 \* (\d+)$", rules["JwtGuardJwksStale"]))
+    [max_stale] = map(int, re.findall(r"> 0\.5 \* (\d+)$", rules["JwtGuardJwksNearMaxStale"]))
+    carriers = 0
+    for path in sorted((ROOT / "deploy").rglob("*.yaml")):
+        text = path.read_text()
+        refreshes = [int(v) for v in re.findall(r'"?refresh_interval_s"?: (\d+)', text)]
+        max_stales = [int(v) for v in re.findall(r'"?max_stale_s"?: (\d+)', text)]
+        assert refreshes == [refresh] * len(refreshes) and max_stales == [max_stale] * len(refreshes), path
+        carriers += len(refreshes)
+    assert carriers == 4  # envoy-remote, WasmPlugin, TrafficExtension, EnvoyExtensionPolicy

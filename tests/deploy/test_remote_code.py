@@ -132,6 +132,32 @@ def test_shipped_file_is_fail_closed_with_retries():
     assert remote["http_uri"]["uri"].startswith("https://")
 
 
+def hcm(config: dict) -> dict:
+    return config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+
+
+def test_shipped_file_keeps_envoy_yaml_security_settings():
+    """The parts of the repository's envoy.yaml that decide what is admitted are the same here: the HCM path
+    options, the filter JSON (plus max_stale_s written out), the order wasm -> router, and the TLS cluster to the
+    tenant. When this fails after an envoy.yaml change, port the change to deploy/envoy/envoy-remote.yaml."""
+    local, remote = yaml.safe_load((ROOT / "envoy.yaml").read_text()), shipped()
+    for option in ("normalize_path", "merge_slashes", "path_with_escaped_slashes_action"):
+        assert hcm(remote)[option] == hcm(local)[option], option
+    names = [f["name"] for f in hcm(remote)["http_filters"]]
+    assert names[-2:] == ["envoy.filters.http.wasm", "envoy.filters.http.router"]
+    settings = json.loads(wasm_plugin(remote)["configuration"]["value"])
+    for provider in settings["providers"]:
+        assert provider.pop("max_stale_s") == 86400
+    assert settings == json.loads(wasm_plugin(local)["configuration"]["value"])
+    local_plugin, remote_plugin = wasm_plugin(local), wasm_plugin(remote)
+    for key in ("name", "root_id"):
+        assert remote_plugin[key] == local_plugin[key]
+    assert remote_plugin["vm_config"]["vm_id"] == local_plugin["vm_config"]["vm_id"]
+    clusters = {c["name"]: c for c in remote["static_resources"]["clusters"]}
+    for cluster in local["static_resources"]["clusters"]:
+        assert clusters[cluster["name"]] == cluster, cluster["name"]
+
+
 def test_shipped_file_passes_envoy_validate():
     result = subprocess.run([str(ENVOY_BIN), "--mode", "validate", "-c", str(SHIPPED), "--disable-hot-restart"],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -87,3 +87,14 @@ def test_clean_values_are_forwarded_exactly(envoy, upstream, keys):
     token = make_token(keys.rs256, claims(ISSUER, AUDIENCE, nick="Ada  Lovelace"))
     assert envoy.get("/api", token=token).status == 200
     assert received(upstream).values("x-jwt-nick") == ["Ada  Lovelace"]
+
+
+def test_a_bearer_token_beside_another_authorization_line_is_refused(envoy, upstream, keys):
+    # Envoy joins the two lines into "Basic …,Bearer …"; an upstream splitting on "," would read the token, so
+    # even the anonymous route refuses it instead of forwarding it unverified.
+    upstream.clear()
+    token = make_token(keys.rs256, claims(ISSUER, AUDIENCE))
+    for path in ["/public/x", "/api"]:
+        resp = envoy.get(path, [("authorization", "Basic dXNlcjpwYXNz"), ("authorization", f"Bearer {token}")])
+        assert resp.status == 401 and resp.json()["error"] == "invalid_request", resp.body
+    assert upstream.received() == []

@@ -3,41 +3,47 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use jwt_guard_devtools::cli::Flags;
-use jwt_guard_devtools::http::{self, Handler, Request};
-use jwt_guard_devtools::idp::{self, Idp, IdpConfig};
+use clap::Parser;
+use jwt_guard_devtools::idp::{self, keys, Idp, IdpConfig};
+use jwt_guard_devtools::serve;
 
-fn run() -> Result<(), String> {
-    let flags = Flags::parse(std::env::args().skip(1), idp::FLAGS)?;
-    if flags.help {
-        print!("{}", idp::USAGE);
-        return Ok(());
-    }
-    let listener = jwt_guard_devtools::bind(flags.last("listen").unwrap_or(idp::DEFAULT_LISTEN))?;
+async fn run(args: idp::Args) -> Result<(), String> {
+    let listener = serve::bind(args.listen).await?;
     let local = listener
         .local_addr()
         .map_err(|err| format!("cannot read the bound address: {err}"))?;
-    let config = IdpConfig::from_flags(&flags, local)?;
-    let key = idp::new_signing_key()?;
+    let config = IdpConfig::from_args(&args, local)?;
+    let key = tokio::task::spawn_blocking(keys::new_signing_key)
+        .await
+        .map_err(|err| err.to_string())??;
     let provider = Arc::new(Idp::new(config, key));
     let cfg = provider.config();
+    let users: Vec<String> = cfg
+        .users
+        .iter()
+        .map(|u| format!("{} ({})", u.name, u.permissions.join(" ")))
+        .collect();
     eprintln!(
         "dev-idp: listening on http://{local} (development only)\n\
-         dev-idp: issuer {}, audiences {}, client {}, scopes {:?}, token ttl {} s, kid {}",
+         dev-idp: issuer {}, audiences {}, kid {}\n\
+         dev-idp: client {} (client credentials, scopes {}), SPA client {} \
+         (callbacks {}, web origins {}), users {}",
         cfg.issuer,
         cfg.audiences.join(" "),
+        provider.current_kid(),
         cfg.client_id,
         cfg.allowed_scopes.join(" "),
-        cfg.token_ttl_s,
-        provider.current_kid()
+        cfg.spa_client_id,
+        cfg.callback_urls.join(" "),
+        cfg.web_origins.join(" "),
+        users.join(", "),
     );
-    let handler: Arc<Handler> = Arc::new(move |request: &Request| provider.handle(request));
-    http::serve(listener, "dev-idp", handler);
-    Ok(())
+    serve::run(listener, idp::router(provider)).await
 }
 
-fn main() -> ExitCode {
-    match run() {
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(idp::Args::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("dev-idp: {err}");

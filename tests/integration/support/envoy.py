@@ -270,3 +270,32 @@ def assert_refuses(envoy: Envoy, must_mention: str) -> list[str]:
         f"no plugin log line matches /{must_mention}/:\n{envoy.log_tail()}"
     )
     return lines
+
+
+def access_log(path: Path, fmt: str = "%RESPONSE_CODE% %RESPONSE_CODE_DETAILS%\n") -> Callable[[dict], None]:
+    """A `customize` hook adding a file access log with format `fmt` to the listener's HTTP connection manager."""
+
+    def add(config: dict) -> None:
+        hcm = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+        hcm.setdefault("access_log", []).append(
+            {
+                "name": "envoy.access_loggers.file",
+                "typed_config": {
+                    "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
+                    "path": str(path),
+                    "log_format": {"text_format_source": {"inline_string": fmt}},
+                },
+            }
+        )
+
+    return add
+
+
+def wait_lines(path: Path, count: int, timeout: float = 10.0) -> list[str]:
+    """Poll until file `path` has at least `count` lines (an access log is written after the response); returns them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = path.read_text().splitlines() if path.exists() else []
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)

@@ -37,7 +37,7 @@ class JwksServer(LocalServer):
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._docs: dict[str, bytes] = {}
-        self._faults: dict[str, tuple[str, int]] = {}
+        self._faults: dict[str, tuple[str, int, str | None]] = {}
         self._delays: dict[str, float] = {}
         self._hits: Counter[str] = Counter()
         self._served: Counter[str] = Counter()
@@ -58,12 +58,13 @@ class JwksServer(LocalServer):
         with self._lock:
             self._docs[path] = body
 
-    def fail(self, kind: str, *, status: int = 500, path: str = DEFAULT_PATH) -> None:
-        """Make `path` misbehave: kind "status" (answer `status`), "garbage", "empty", "html" or "huge" (4 MiB junk)."""
+    def fail(self, kind: str, *, status: int = 500, path: str = DEFAULT_PATH, retry_after: str | None = None) -> None:
+        """Make `path` misbehave: kind "status" (answer `status`), "garbage", "empty", "html" or "huge" (4 MiB junk).
+        `retry_after` sets the Retry-After header of a "status" answer (default: "1" on 429, none otherwise)."""
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind!r}")
         with self._lock:
-            self._faults[path] = (kind, status)
+            self._faults[path] = (kind, status, retry_after)
 
     def delay(self, seconds: float, path: str = DEFAULT_PATH) -> None:
         """Hold every answer on `path` for `seconds` before sending it."""
@@ -133,9 +134,11 @@ class JwksServer(LocalServer):
             self._served[path] += 1
 
 
-def _fault_response(kind: str, status: int):
+def _fault_response(kind: str, status: int, retry_after: str | None = None):
     if kind == "status":
-        extra = [("Retry-After", "1")] if status == 429 else []
+        if retry_after is None and status == 429:
+            retry_after = "1"
+        extra = [("Retry-After", retry_after)] if retry_after is not None else []
         return status, b'{"error":"injected"}', "application/json", extra
     if kind == "garbage":
         return 200, b"\x00\xff{not json at all", "application/json", ()
