@@ -48,6 +48,14 @@ def test_credentials_in_two_sources_are_an_invalid_request(deployment):
         assert challenge(resp)[1]["error_description"] == "credentials in more than one place"
 
 
+def test_a_repeated_token_header_is_an_invalid_request(deployment):
+    env, token = deployment.envoy, deployment.token
+    resp = env.get("/api", [("x-access-token", token), ("x-access-token", token)])
+    assert_json_error(resp, 401, "invalid_request")
+    resp = env.get("/api", [("cookie", f"access_token={token}"), ("cookie", f"sid=1; access_token={token}")])
+    assert_json_error(resp, 401, "invalid_request")
+
+
 def test_cookies_are_parsed_strictly(deployment):
     env, token = deployment.envoy, deployment.token
     assert_missing_token(env.get("/api", [("cookie", f"Access_Token={token}; xaccess_token={token}")]))
