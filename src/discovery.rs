@@ -182,21 +182,6 @@ pub enum DiscoveryError {
     JwksUri(String),
 }
 
-impl DiscoveryError {
-    /// A short metric-friendly name.
-    pub fn reason(&self) -> &'static str {
-        match self {
-            DiscoveryError::NoResponse => "no_response",
-            DiscoveryError::NotFound => "not_found",
-            DiscoveryError::Status(_) => "status",
-            DiscoveryError::TooLarge => "too_large",
-            DiscoveryError::NotJson => "not_json",
-            DiscoveryError::IssuerMismatch => "issuer_mismatch",
-            DiscoveryError::JwksUri(_) => "jwks_uri",
-        }
-    }
-}
-
 impl fmt::Display for DiscoveryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -403,7 +388,7 @@ mod tests {
         ];
         for (body, expected) in cases {
             let got = Document::parse(body, ISSUER).unwrap_err();
-            assert!(!got.to_string().is_empty() && !got.reason().is_empty());
+            assert!(!got.to_string().is_empty());
             assert_eq!(got, expected);
         }
     }

@@ -216,15 +216,6 @@ impl Shape {
             _ => Shape::Other,
         }
     }
-
-    /// The client-facing description when this shape is not a verifiable JWS.
-    pub fn description(self) -> Option<&'static str> {
-        match self {
-            Shape::Opaque => Some(OPAQUE),
-            Shape::Jwe => Some(ENCRYPTED),
-            Shape::Jws | Shape::Other => None,
-        }
-    }
 }
 
 /// A token in RFC 6750's b64token syntax, or the reason it is not one.
@@ -467,8 +458,5 @@ mod tests {
         assert_eq!(Shape::of("a.b.c.d.e"), Shape::Jwe);
         assert_eq!(Shape::of("a.b"), Shape::Other);
         assert_eq!(Shape::of("a..b.c.d.e"), Shape::Other);
-        assert_eq!(Shape::Opaque.description(), Some(OPAQUE));
-        assert_eq!(Shape::Jwe.description(), Some(ENCRYPTED));
-        assert_eq!(Shape::Jws.description(), None);
     }
 }
