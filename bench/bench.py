@@ -49,9 +49,31 @@ WORKLOAD_NAMES = {
     "anonymous": "no token (anonymous rule)",
     "padded": "no token, same-size X-Pad header",
     "any": "any (token ignored)",
+    "junkalg": "(c) junk, attacker-chosen alg",
+    "browser": "(a) + 2 KiB cookies, browser headers",
+    "browserpad": "browser headers, token in X-Pad",
+    "latency": "(a) one connection (latency)",
+    "latency_distinct": "(b) one connection (latency)",
 }
 EXPECTED = {"repeated": 200, "distinct": 200, "badsig": 401, "expired": 401, "anonymous": 200, "padded": 200,
-            "any": 200}
+            "any": 200, "junkalg": 401, "browser": 200, "browserpad": 200, "latency": 200, "latency_distinct": 200}
+# Workloads measured with one connection and one wrk thread: their p50/p99 is the time one
+# request takes, not queueing behind 15 others.
+LATENCY = {"latency": "repeated", "latency_distinct": "distinct"}
+# Headers a browser sends with an API call from an SPA, with 2 KiB of cookies.
+BROWSER_HEADERS = {
+    "Accept": "application/json, text/plain, */*",
+    "Accept-Language": "en-GB,en;q=0.9,de;q=0.8",
+    "Accept-Encoding": "gzip, deflate, br, zstd",
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+    "Origin": "https://app.example.com",
+    "Referer": "https://app.example.com/dashboard",
+    "Sec-Fetch-Site": "same-site",
+    "Sec-Fetch-Mode": "cors",
+    "Sec-Fetch-Dest": "empty",
+    "Sec-Ch-Ua": '"Chromium";v="131", "Not_A Brand";v="24"',
+    "Cookie": "; ".join(f"c{i}={'v' * 40}" for i in range(48)),
+}
 # The padded floor sends the RS256 token's bytes in a header the filter ignores.
 PAD_HEADER = "X-Pad"
 
@@ -134,6 +156,21 @@ def corrupt_signature(token: str) -> str:
     return f"{head}.{payload}.{b64u(bytes(raw))}"
 
 
+def junk_alg_tokens(signer: "Signer", now: int) -> list[str]:
+    """Tokens whose header names the published key's kid with an algorithm the attacker picks (every asymmetric
+    one jwt-guard knows, and a few it refuses), and a random signature of that algorithm's length."""
+    lengths = {"RS256": 256, "RS384": 256, "RS512": 256, "PS256": 256, "PS384": 256, "PS512": 256,
+               "ES256": 64, "ES384": 96, "EdDSA": 64, "HS256": 32, "ES256K": 64, "none": 0}
+    out = []
+    for i in range(INVALID):
+        alg = list(lengths)[i % len(lengths)]
+        header = {"alg": alg, "typ": "JWT", "kid": signer.kid}
+        text = (b64u(json.dumps(header, separators=(",", ":")).encode()) + "." +
+                b64u(json.dumps(auth0_claims(i, now, now + 3600), separators=(",", ":")).encode()))
+        out.append(text + "." + b64u(os.urandom(lengths[alg])))
+    return out
+
+
 def mint(out: Path) -> tuple[str, dict[str, dict[str, Path]]]:
     """Writes token files per algorithm; returns the JWKS text and the file paths."""
     out.mkdir(parents=True, exist_ok=True)
@@ -141,6 +178,7 @@ def mint(out: Path) -> tuple[str, dict[str, dict[str, Path]]]:
     signers = {alg: Signer.make(alg) for alg in ALGS}
     jwks = json.dumps({"keys": [s.jwk() for s in signers.values()]}, separators=(",", ":"))
     (out / "jwks.json").write_text(jwks)
+    (out / "browser-headers.txt").write_text("".join(f"{k}: {v}\n" for k, v in BROWSER_HEADERS.items()))
     files: dict[str, dict[str, Path]] = {}
     for alg, signer in signers.items():
         valid = [signer.sign(auth0_claims(i, now, now + 3600)) for i in range(DISTINCT)]
@@ -150,12 +188,14 @@ def mint(out: Path) -> tuple[str, dict[str, dict[str, Path]]]:
             "distinct": valid,
             "badsig": [corrupt_signature(t) for t in valid[:INVALID]],
             "expired": expired,
+            "junkalg": junk_alg_tokens(signer, now),
         }
         files[alg] = {}
         for name, tokens in sets.items():
             path = out / f"{alg.lower()}-{name}.txt"
             path.write_text("\n".join(tokens) + "\n")
             files[alg][name] = path
+    files["browser_headers"] = out / "browser-headers.txt"
     return jwks, files
 
 
@@ -323,7 +363,17 @@ class Measure:
     hit_ratio: float | None = None
     rss_kib: int = 0
     other_cpu: float = 0.0
+    cpu_us: float = 0.0  # Envoy CPU time per request (all threads)
     note: str = ""
+
+
+def proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process `pid` so far (all threads)."""
+    try:
+        rest = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def wrk(url: str, script_args: list[str], seconds: float, out: Path | None,
@@ -433,19 +483,23 @@ def build_plan(args, jwks: str, wasm: Path, backend_key: bool) -> tuple[dict[str
                                    [guard_filter(wasm, guard_plugin(jwks, cache_size=0, backend="jwt-simple"))])
     groups: list[Group] = []
     for conc in args.concurrency:
-        groups.append(Group(C["nofilter"], "-", conc, ["any"]))
-        groups.append(Group(C["floor"], "-", conc, ["anonymous", "padded"]))
+        groups.append(Group(C["nofilter"], "-", conc, ["any"] + (["latency"] if conc == 1 else [])))
+        groups.append(Group(C["floor"], "-", conc, ["anonymous", "padded"] + (["browserpad"] if conc == 1 else [])))
         for alg in ALGS:
             if conc == 1:
-                groups.append(Group(C["native"], alg, conc, ["repeated", "distinct", "badsig", "expired"]))
-                groups.append(Group(C["guard"], alg, conc, ["repeated", "distinct", "badsig", "expired"]))
+                extra = ["browser", "latency"] if alg == "RS256" else []
+                groups.append(Group(C["native"], alg, conc,
+                                    ["repeated", "distinct", "badsig", "expired", "junkalg", "latency_distinct"]
+                                    + extra))
+                groups.append(Group(C["guard"], alg, conc,
+                                    ["repeated", "distinct", "badsig", "expired", "junkalg"] + extra))
             else:
                 groups.append(Group(C["native"], alg, conc, ["repeated", "distinct"]))
                 groups.append(Group(C["guard"], alg, conc, ["repeated", "distinct"]))
             groups.append(Group(C["native_cached"], alg, conc, ["repeated", "distinct"], prime=True))
             groups.append(Group(C["guard_10k"], alg, conc, ["distinct"], prime=True))
             # Cache off, one token repeated is the same work as distinct tokens: (b) only.
-            groups.append(Group(C["guard_off"], alg, conc, ["distinct"]))
+            groups.append(Group(C["guard_off"], alg, conc, ["distinct"] + (["latency_distinct"] if conc == 1 else [])))
             if backend_key and alg == "RS256" and conc == 1:
                 groups.append(Group(C["guard_off_js"], alg, conc, ["distinct"]))
     return C, groups
@@ -457,16 +511,19 @@ def build_plan(args, jwks: str, wasm: Path, backend_key: bool) -> tuple[dict[str
 def tokens_for(files: dict, alg: str, workload: str) -> Path | None:
     if workload == "anonymous":
         return None
-    if workload in ("any", "padded"):
+    if workload in ("any", "padded", "browserpad") or (workload == "latency" and alg == "-"):
         return files["RS256"]["repeated"]
-    return files[alg][workload]
+    if workload == "browser":
+        return files[alg]["repeated"]
+    return files[alg][LATENCY.get(workload, workload)]
 
 
 def wrk_args(files: dict, alg: str, workload: str) -> list[str]:
     """The script arguments of tokens.lua for a workload."""
     tokens = tokens_for(files, alg, workload)
-    extra = [PAD_HEADER] if workload == "padded" else []
-    return [str(tokens) if tokens else "-", str(EXPECTED[workload])] + extra
+    header = PAD_HEADER if workload in ("padded", "browserpad") else "Authorization"
+    browser = str(files["browser_headers"]) if workload in ("browser", "browserpad") else "-"
+    return [str(tokens) if tokens else "-", str(EXPECTED[workload]), header, browser]
 
 
 def run_phase(args, groups: list[Group], files: dict, envoy_bin: Path, workdir: Path, rows: list[Row],
@@ -504,7 +561,7 @@ def run_phase(args, groups: list[Group], files: dict, envoy_bin: Path, workdir: 
                     continue
                 tokens = tokens_for(files, g.alg, w)
                 first = tokens.read_text().split("\n", 1)[0] if tokens else None
-                status = envoy.get(first, PAD_HEADER if w == "padded" else "Authorization")
+                status = envoy.get(first, PAD_HEADER if w in ("padded", "browserpad") else "Authorization")
                 if status != EXPECTED[w]:
                     row.m.note = f"sanity request got {status}, expected {EXPECTED[w]}"
                     log(f"{names[id(g)]} {w}: {row.m.note}")
@@ -577,9 +634,12 @@ def measure(args, envoy: Envoy, g: Group, workload: str, files: dict, warm: bool
     if hits:
         hit0, miss0 = cache_counts(envoy, g.config.cache)
     meter = CpuMeter(pids)
-    res = wrk(url, script_args, args.duration, out, args.threads, args.connections)
+    cpu0 = proc_cpu_s(envoy.proc.pid)
+    threads, conns = (1, 1) if workload in LATENCY else (args.threads, args.connections)
+    res = wrk(url, script_args, args.duration, out, threads, conns)
     m = Measure()
     m.other_cpu = meter.other_cpus()
+    m.cpu_us = (proc_cpu_s(envoy.proc.pid) - cpu0) * 1e6 / max(res["requests"], 1)
     m.requests = res["requests"]
     m.rps = res["requests"] / (res["duration_us"] / 1e6)
     m.p50_us, m.p99_us = res["p50_us"], res["p99_us"]
@@ -750,14 +810,15 @@ def render(rows: list[Row], concs: list[int], meta: dict, profile_md: str) -> st
         "expected status is marked ⚠ and left out of every ratio and target.")
     order = {"nofilter": 0, "floor": 1, "native": 2, "native_cached": 3, "guard": 4, "guard_10k": 5, "guard_off": 6,
              "guard_off_js": 7}
-    worder = {"any": 0, "anonymous": 1, "padded": 2, "repeated": 3, "distinct": 4, "badsig": 5, "expired": 6}
+    worder = {"any": 0, "anonymous": 1, "padded": 2, "browserpad": 3, "repeated": 4, "browser": 5, "distinct": 6,
+              "badsig": 7, "expired": 8, "junkalg": 9, "latency": 10, "latency_distinct": 11}
     for conc in concs:
         add("")
         add(f"## `--concurrency {conc}` ({conc} worker{'s' if conc > 1 else ''})")
         add("")
-        add("| configuration | alg | workload | req/s | p50 ms | p99 ms | peak RSS MiB | cache hits | status "
+        add("| configuration | alg | workload | req/s | p50 ms | p99 ms | CPU µs/req | peak RSS MiB | cache hits | status "
             "| ÷ native default | ÷ native cached | ÷ no filter | ÷ wasm floor | ÷ padded floor | rounds (k req/s) |")
-        add("|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|")
+        add("|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|")
         sel = sorted((r for r in rows if r.conc == conc),
                      key=lambda r: (worder[r.workload], r.alg, order.get(r.config.key, 9)))
         for r in sel:
@@ -776,8 +837,12 @@ def render(rows: list[Row], concs: list[int], meta: dict, profile_md: str) -> st
                        ratio(r, find(rows, "floor", "-", "anonymous", conc)),
                        ratio(r, find(rows, "floor", "-", "padded", conc))]
             add(f"| {r.config.label} | {r.alg} | {WORKLOAD_NAMES[r.workload]} | {m.rps:,.0f} | "
-                f"{m.p50_us / 1000:.2f} | {m.p99_us / 1000:.2f} | {m.rss_kib / 1024:.0f} | {hits} | {status} | "
+                f"{m.p50_us / 1000:.2f} | {m.p99_us / 1000:.2f} | {m.cpu_us:.1f} | {m.rss_kib / 1024:.0f} | {hits} | {status} | "
                 + " | ".join(rat) + " | " + ", ".join(f"{x.rps / 1000:.1f}" for x in r.samples) + " |")
+    add("")
+    add("## Targets (issue 13)")
+    add("")
+    lines.extend(targets13(rows))
     add("")
     add("## Targets (issue 5)")
     add("")
@@ -876,6 +941,51 @@ def targets(rows: list[Row], concs: list[int]) -> list[str]:
                        f"{g.m.rss_kib / 1024:.0f} MiB vs native with jwt_cache_size 10000 "
                        f"{n.m.rss_kib / 1024:.0f} MiB = **{rr:.2f}×** → within 2× {met}{nd_txt}.{per_entry}")
     return out
+
+
+def targets13(rows: list[Row]) -> list[str]:
+    """Issue 13's targets, all at --concurrency 1 (one worker saturated: 1/(req/s) is its time per request)."""
+    out = []
+    met = lambda good: "met" if good else "**missed**"  # noqa: E731
+    for alg, want in (("ES256", 0.8), ("RS256", 0.95)):
+        g, n = find(rows, "guard_off", alg, "distinct", 1), find(rows, "native", alg, "distinct", 1)
+        if ok(g) and ok(n):
+            r = g.m.rps / n.m.rps
+            out.append(f"- Distinct {alg} tokens, cache off: jwt-guard {g.m.rps:,.0f} req/s vs native {n.m.rps:,.0f} = "
+                       f"**{r:.2f}×** → ≥ {want}× {met(r >= want)}.")
+    for alg in ALGS:
+        for w in ("badsig", "junkalg", "expired"):
+            g, n = find(rows, "guard", alg, w, 1), find(rows, "native", alg, w, 1)
+            if ok(g) and ok(n) and n.m.cpu_us > 0:
+                r = g.m.cpu_us / n.m.cpu_us
+                out.append(f"- Junk tokens {WORKLOAD_NAMES[w]!r}, {alg}: Envoy CPU per refused request jwt-guard "
+                           f"{g.m.cpu_us:.1f} µs vs native {n.m.cpu_us:.1f} µs = **{r:.2f}×** → ≤ 1.0× {met(r <= 1.0)} "
+                           f"(throughput {g.m.rps / n.m.rps:.2f}× native).")
+    padded = find(rows, "floor", "-", "padded", 1)
+    for alg in ALGS:
+        g = find(rows, "guard", alg, "repeated", 1)
+        if ok(g) and ok(padded):
+            r = g.m.rps / padded.m.rps
+            out.append(f"- Repeated {alg} token: **{r:.0%}** of the padded (size-matched) wasm floor → ≥ 95 % {met(r >= 0.95)}.")
+    gb, fb = find(rows, "guard", "RS256", "browser", 1), find(rows, "floor", "-", "browserpad", 1)
+    gp = find(rows, "guard", "RS256", "repeated", 1)
+    if ok(gb) and ok(fb) and ok(gp) and ok(padded):
+        rb, rp = gb.m.rps / fb.m.rps, gp.m.rps / padded.m.rps
+        out.append(f"- Browser-like requests (2 KiB cookies, 11 headers), RS256 repeated: **{rb:.0%}** of their own floor "
+                   f"({fb.m.rps:,.0f} req/s) vs {rp:.0%} for plain requests → no slower relative to the floor "
+                   f"{met(rb >= rp - 0.02)} (2 points of tolerance for noise); absolute {gb.m.rps:,.0f} vs {gp.m.rps:,.0f} req/s.")
+    base = find(rows, "nofilter", "-", "latency", 1)
+    if ok(base):
+        out.append(f"- Latency, one connection, no filter: p50 {base.m.p50_us} µs, p99 {base.m.p99_us} µs. Added by:")
+        for key, alg, w in (("guard", "RS256", "latency"), ("native", "RS256", "latency"),
+                            ("guard_off", "ES256", "latency_distinct"), ("native", "ES256", "latency_distinct"),
+                            ("guard_off", "RS256", "latency_distinct"), ("native", "RS256", "latency_distinct")):
+            r = find(rows, key, alg, w, 1)
+            if ok(r):
+                out.append(f"  - {r.config.label}, {alg} {WORKLOAD_NAMES[w]}: p50 {r.m.p50_us} µs "
+                           f"(**{r.m.p50_us - base.m.p50_us:+d} µs**), p99 {r.m.p99_us} µs "
+                           f"(**{r.m.p99_us - base.m.p99_us:+d} µs**).")
+    return out or ["- not measured (rows failed, see ⚠ above)."]
 
 
 def costs(rows: list[Row], concs: list[int]) -> list[str]:
@@ -1056,7 +1166,7 @@ def main() -> int:
         meta["notes"].append(waited)
     log("minting tokens")
     jwks, files = mint(workdir / "tokens")
-    backend_key = "signature_backend" in (ROOT / "src/config.rs").read_text()
+    backend_key = any("signature_backend" in p.read_text() for p in (ROOT / "src").rglob("*.rs"))
     configs, groups = build_plan(args, jwks, wasm, backend_key)
     if args.only:
         keep = set(args.only.split(","))

@@ -1,8 +1,10 @@
 -- wrk script for the jwt-guard benchmark.
---   wrk ... -s bench/tokens.lua http://127.0.0.1:PORT/ -- TOKENS EXPECTED [HEADER]
+--   wrk ... -s bench/tokens.lua http://127.0.0.1:PORT/ -- TOKENS EXPECTED [HEADER [EXTRA]]
 -- TOKENS: file with one token per line ("-" = send no Authorization header).
 -- HEADER: send "Bearer <token>" in this header instead of Authorization (a request of the
 -- same size that carries no credentials, for the padded wasm floor).
+-- EXTRA: file of "Name: value" lines sent with every request ("-" = none), e.g. a browser's
+-- headers and cookies.
 -- Each thread pre-formats one request per token and cycles through them, starting at
 -- its own offset so the two threads do not send the same token at the same time.
 -- EXPECTED: the only status counted as correct; any other status is counted as "bad",
@@ -30,12 +32,31 @@ function init(args)
   local path = args[1] or "-"
   expected = tonumber(args[2] or "200")
   local header = args[3] or "Authorization"
+  local extra = args[4] or "-"
+  local common = {}
+  if extra ~= "-" then
+    for line in io.lines(extra) do
+      local name, value = line:match("^([^:]+): (.*)$")
+      if name then
+        common[name] = value
+      end
+    end
+  end
+  local function headers()
+    local h = {}
+    for name, value in pairs(common) do
+      h[name] = value
+    end
+    return h
+  end
   if path == "-" then
-    requests[1] = wrk.format("GET", "/")
+    requests[1] = wrk.format("GET", "/", headers())
   else
     for line in io.lines(path) do
       if #line > 0 then
-        requests[#requests + 1] = wrk.format("GET", "/", { [header] = "Bearer " .. line })
+        local h = headers()
+        h[header] = "Bearer " .. line
+        requests[#requests + 1] = wrk.format("GET", "/", h)
       end
     end
   end

@@ -1,8 +1,9 @@
 //! Token header values (one per line; a line `cookie: …` is a Cookie header, any other an Authorization value)
 //! -> the filter's whole decision (extraction, strict parsing, issuer, keys, claims,
 //! signature, scopes, cache), with a fixed inline JWKS and a fixed clock, through the differential backend
-//! ("both": jwt-simple and a host-style RS* check). Oracles: no panic; the backends never disagree; the cached
-//! verdict equals the fresh one; and whatever is accepted verifies with an independent implementation (oracle.rs).
+//! ("both": jwt-simple and a host-style check of RS*, and of ES256/ES384 as DER signatures over DER SPKI). Oracles:
+//! no panic; the backends never disagree; the cached verdict equals the fresh one; and whatever is accepted verifies
+//! with an independent implementation (oracle.rs).
 #![no_main]
 
 mod oracle;
@@ -46,28 +47,52 @@ fn config() -> &'static Config {
     })
 }
 
-/// Stands in for Envoy's `verify_signature` (BoringSSL): DER SubjectPublicKeyInfo, PKCS#1 v1.5, by hash name.
+/// Stands in for Envoy's `verify_signature` (BoringSSL): DER SubjectPublicKeyInfo; PKCS#1 v1.5 by hash name for
+/// RSA keys, DER-encoded ECDSA signatures for P-256 (sha256) and P-384 (sha384) keys.
 struct RustCrypto;
+
+fn ecdsa_verify(args: &VerifySignatureArguments) -> Option<bool> {
+    use p256::pkcs8::DecodePublicKey as _;
+    use rsa::signature::Verifier as _;
+    if let Ok(key) = p256::ecdsa::VerifyingKey::from_public_key_der(&args.public_key) {
+        let ok = args.hash_function == "sha256"
+            && p256::ecdsa::Signature::from_der(&args.signature)
+                .is_ok_and(|sig| key.verify(&args.text, &sig).is_ok());
+        return Some(ok);
+    }
+    if let Ok(key) = p384::ecdsa::VerifyingKey::from_public_key_der(&args.public_key) {
+        let ok = args.hash_function == "sha384"
+            && p384::ecdsa::Signature::from_der(&args.signature)
+                .is_ok_and(|sig| key.verify(&args.text, &sig).is_ok());
+        return Some(ok);
+    }
+    None
+}
 
 impl Transport for RustCrypto {
     fn call(&self, arguments: &[u8]) -> Result<Vec<u8>, TransportError> {
         let args =
             VerifySignatureArguments::decode(arguments).map_err(|_| TransportError::Empty)?;
-        let key = RsaPublicKey::from_public_key_der(&args.public_key)
-            .map_err(|_| TransportError::Empty)?;
-        let sig =
-            Signature::try_from(args.signature.as_slice()).map_err(|_| TransportError::Empty)?;
-        let ok = match args.hash_function.as_str() {
-            "sha256" => VerifyingKey::<sha2::Sha256>::new(key)
-                .verify(&args.text, &sig)
-                .is_ok(),
-            "sha384" => VerifyingKey::<sha2::Sha384>::new(key)
-                .verify(&args.text, &sig)
-                .is_ok(),
-            "sha512" => VerifyingKey::<sha2::Sha512>::new(key)
-                .verify(&args.text, &sig)
-                .is_ok(),
-            _ => return Err(TransportError::Empty),
+        let ok = match ecdsa_verify(&args) {
+            Some(ok) => ok,
+            None => {
+                let key = RsaPublicKey::from_public_key_der(&args.public_key)
+                    .map_err(|_| TransportError::Empty)?;
+                let sig = Signature::try_from(args.signature.as_slice())
+                    .map_err(|_| TransportError::Empty)?;
+                match args.hash_function.as_str() {
+                    "sha256" => VerifyingKey::<sha2::Sha256>::new(key)
+                        .verify(&args.text, &sig)
+                        .is_ok(),
+                    "sha384" => VerifyingKey::<sha2::Sha384>::new(key)
+                        .verify(&args.text, &sig)
+                        .is_ok(),
+                    "sha512" => VerifyingKey::<sha2::Sha512>::new(key)
+                        .verify(&args.text, &sig)
+                        .is_ok(),
+                    _ => return Err(TransportError::Empty),
+                }
+            }
         };
         Ok(VerifySignatureResult {
             result: ok,
@@ -96,7 +121,7 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     // RS* only on the stand-in host (ES* stay on jwt-simple here; hostsig's unit tests
     // check the ES* DER path against RustCrypto p256/p384).
-    let backend = Both::new(JwtSimple, HostSignature::new(RustCrypto, false));
+    let backend = Both::new(JwtSimple, HostSignature::new(RustCrypto, true));
     let ctx = Context {
         config: cfg,
         now: NOW,

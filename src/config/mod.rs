@@ -91,9 +91,7 @@ impl Config {
         if bytes.len() > MAX_CONFIG_BYTES {
             return fail("configuration", ConfigErrorKind::TooLarge);
         }
-        let raw: RawConfig = serde_json::from_slice(bytes).map_err(|e| {
-            ConfigError::new("configuration", ConfigErrorKind::Syntax(e.to_string()))
-        })?;
+        let raw = parse_raw(bytes)?;
         let raw_providers = match raw.providers {
             Some(p) if !p.is_empty() => p,
             _ => return invalid("providers", "at least one provider is required"),
@@ -282,6 +280,24 @@ impl Config {
     pub fn has_claim_rules(&self) -> bool {
         self.rules.iter().any(|r| !r.claims.is_empty())
     }
+}
+
+/// The configuration JSON; a shape error (unknown key, wrong type) names the field it is in.
+fn parse_raw(bytes: &[u8]) -> Result<RawConfig, ConfigError> {
+    let syntax = |field: String, e: serde_json::Error| {
+        ConfigError::new(field, ConfigErrorKind::Syntax(e.to_string()))
+    };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let raw: RawConfig = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let field = match e.path().to_string() {
+            p if p == "." => "configuration".to_string(),
+            p => p,
+        };
+        syntax(field, e.into_inner())
+    })?;
+    de.end()
+        .map_err(|e| syntax("configuration".to_string(), e))?;
+    Ok(raw)
 }
 
 /// The headers the filter sets, each once however it is spelled.

@@ -323,3 +323,20 @@ fn errors_of_real_identity_provider_keys_name_the_field() {
         assert!(e.field.starts_with(field), "{json} -> {e}");
     }
 }
+
+#[test]
+fn shape_errors_name_the_field() {
+    let e = parse(
+        r#"{"providers":[{"name":"p","issuer":"https://i/","audiences":["a"],"jwks_cluster":"c"}],
+            "rules":[{"prefix":"/a"},{"prefix":"/b","allow_anonymous":1}]}"#,
+    )
+    .unwrap_err();
+    assert_eq!(e.field, "rules[1].allow_anonymous", "{e}");
+    let e = parse(
+        r#"{"providers":[{"name":"p","issuer":"https://i/","audiences":["a"],"jwks_cluster":"c","max_stale_s":"1d"}]}"#,
+    )
+    .unwrap_err();
+    assert_eq!(e.field, "providers[0].max_stale_s", "{e}");
+    assert_eq!(parse("{} x").unwrap_err().field, "configuration");
+    assert_eq!(parse("[]").unwrap_err().field, "configuration");
+}

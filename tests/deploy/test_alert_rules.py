@@ -60,7 +60,7 @@ def test_rules_read_metrics_envoy_exports(tmp_path, dist, upstream, jwks, signin
         envoy.stop()
     series = {line.split("{", 1)[0].split(" ", 1)[0] for line in exported.splitlines() if line and line[0] != "#"}
     patterns, names = selectors()
-    assert len(patterns) == 4
+    assert len(patterns) == 5
     assert names == {"jwt_guard_denied_keys_unavailable", "envoy_wasm_remote_load_fetch_failures"}
     for pattern in patterns:
         matched = {s for s in series if re.fullmatch(pattern, s)}

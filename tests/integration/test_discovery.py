@@ -111,6 +111,7 @@ def test_discovery_cluster_carries_only_the_document(launch, jwks_server):
         ({"discovery": True, "jwks_uri": "https://x.test/jwks"}, r"providers\[p\]\.jwks_uri"),
         ({"discovery": True, "jwks_cluster": None, "jwks": '{"keys":[]}'}, r"providers\[p\]\.discovery"),
         ({"discovery_cluster": "meta"}, r"providers\[p\]\.discovery_cluster"),
+        ({"discovery": "yes"}, r"providers\[0\]\.discovery"),
         ({"discovery": True, "issuer": None, "issuers": ["https://a.test/", "https://b.test/"]},
          r"providers\[p\]\.discovery"),
     ],

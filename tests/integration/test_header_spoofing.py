@@ -74,8 +74,10 @@ def test_claims_the_token_lacks_are_not_spoofable(envoy, upstream, keys):
                          ids=["lead-sp", "trail-sp", "lead-tab", "trail-tab", "control", "too-long"])
 def test_values_a_hop_would_change_are_withheld(envoy, upstream, keys, nick):
     upstream.clear()
+    before = envoy.metric("jwt_guard.claims_withheld")
     token = make_token(keys.rs256, claims(ISSUER, AUDIENCE, sub="user-8", nick=nick, org={"id": 1}))
     assert envoy.get("/api", token=token).status == 200
+    assert envoy.wait_metric("jwt_guard.claims_withheld", before + 1) == before + 1
     seen = received(upstream)
     assert seen.values("x-jwt-nick") == []
     assert seen.values("x-jwt-sub") == ["user-8"]

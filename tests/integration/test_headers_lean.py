@@ -18,20 +18,16 @@ def _token(guard, **overrides) -> str:
 
 
 @pytest.mark.parametrize("path", ["/api/items", "/healthz"])
-def test_repeated_authorization_starting_with_bearer_is_an_invalid_request(guard, path):
-    # Envoy joins the lines into "Bearer <a>,<second line>": no bearer token contains a comma.
+def test_repeated_authorization_with_a_bearer_credential_is_an_invalid_request(guard, path):
+    # Envoy joins the lines into one value ("<first>,<second>"); the filter reads only that value. A bearer
+    # credential anywhere in it makes the request invalid, whichever line carried it: an anonymous route must not
+    # forward a bearer token it did not verify.
     valid = b"Bearer " + _token(guard).encode()
-    for pair in [(valid, valid), (valid, b"Basic anVuaw=="), (valid, b"Bearer junk"), (b"Bearer junk", valid)]:
+    for pair in [(valid, valid), (valid, b"Basic anVuaw=="), (b"Basic anVuaw==", valid), (valid, b"Bearer junk"),
+                 (b"Bearer junk", valid)]:
         resp = raw_request(guard.envoy.port, pair, path=path)
         assert resp.status == 401, f"{pair!r} on {path}: {resp.status}"
         assert resp.json()["error"] == "invalid_request", resp.body
-
-
-def test_a_second_bearer_header_never_lets_a_request_through(guard):
-    valid = b"Bearer " + _token(guard).encode()
-    for pair in [(valid, valid), (valid, b"Bearer x"), (b"Bearer x", valid)]:
-        resp = raw_request(guard.envoy.port, pair)
-        assert resp.status == 401 and resp.json()["error"] == "invalid_request", (pair, resp.status, resp.body)
 
 
 @pytest.mark.parametrize("path", ["/api/items", "/healthz"])

@@ -76,7 +76,7 @@ impl Setup {
     fn decide(&self, bearer: &str, cache: &mut TokenCache) -> Verdict {
         let ctx = Context { config: &self.config, now: self.now, backend: &JwtSimple };
         let auth = [bearer];
-        let req = Request { method: "GET", path: "/", authorization: &auth };
+        let req = Request { method: "GET", path: "/", authorization: &auth, method_overrides: &[] };
         let keys = self.keys().ok();
         authz::decide(&ctx, &req, |_| keys, cache)
     }
@@ -127,10 +127,11 @@ fn jwt_simple_redecode(token: &str) -> bool {
 fn insert_into_full_cache(toks: &[String], now: u64) -> f64 {
     let entry = || Verified {
         provider: 0,
-        kid: Some("bench-rsa-1".into()),
+        key: [7; 32],
         window: Window { exp: now + 3600, not_before: now },
         granted: vec!["openid".into(), "profile".into(), "read:messages".into()],
         headers: vec![],
+        withheld: 0,
     };
     let mut cache = TokenCache::new(DEFAULT_TOKEN_CACHE_SIZE);
     for i in 0..DEFAULT_TOKEN_CACHE_SIZE {

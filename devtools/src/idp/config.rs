@@ -20,8 +20,10 @@ Endpoints (as an Auth0 tenant has them):
   GET  /.well-known/jwks.json              public keys (current, and previous after a rotation)
   GET  /authorize                          Authorization Code + PKCE (S256); response_mode query
                                            or web_message; prompt=none|login; shows a login page
-  POST /oauth/token                        authorization_code (public SPA client, code_verifier)
-                                           and client_credentials (form or JSON body)
+  POST /oauth/token                        authorization_code (public SPA client, code_verifier),
+                                           refresh_token (with offline_access; rotated, reuse
+                                           revokes the family) and client_credentials
+                                           (form or JSON body)
   GET  /userinfo                           the signed-in user's profile (Bearer access token)
   GET  /v2/logout                          ends the session, then redirects to returnTo
   POST /rotate                             switch to a new signing key, keep the old one in the JWKS

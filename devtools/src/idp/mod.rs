@@ -4,7 +4,8 @@
 //! - a single-page app signs a user in with the Authorization Code Flow with PKCE
 //!   ([`authorize`]: `/authorize`, the login page, `/v2/logout`) and exchanges the code
 //!   at `/oauth/token` ([`token`]) for an ID token and an access token carrying the
-//!   user's RBAC `permissions`;
+//!   user's RBAC `permissions`, and a rotating refresh token with `offline_access`
+//!   ([`refresh`]);
 //! - a machine gets an access token with the client-credentials grant;
 //! - the tokens are RS256, shaped as Auth0 shapes them ([`tokens`]), and the keys are
 //!   served as a JWKS; `POST /rotate` switches to a new signing key ([`keys`]).
@@ -15,6 +16,7 @@ pub mod authorize;
 pub mod config;
 pub mod error;
 pub mod keys;
+pub mod refresh;
 pub mod token;
 pub mod tokens;
 
@@ -44,6 +46,7 @@ pub struct Idp {
     keys: Mutex<KeyRing>,
     codes: Mutex<HashMap<String, authorize::PendingCode>>,
     sessions: Mutex<HashMap<String, authorize::Session>>,
+    refresh_tokens: Mutex<refresh::RefreshTokens>,
 }
 
 /// Locks a mutex; the values behind these locks are replaced whole, so a poisoned lock
@@ -59,6 +62,7 @@ impl Idp {
             keys: Mutex::new(KeyRing::new(signing_key)),
             codes: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
+            refresh_tokens: Mutex::new(refresh::RefreshTokens::default()),
         }
     }
 
@@ -88,7 +92,12 @@ impl Idp {
     /// The OIDC discovery document.
     pub fn discovery(&self) -> Value {
         let base = self.config.base_url();
-        let mut scopes = vec!["openid".to_string(), "profile".into(), "email".into()];
+        let mut scopes = vec![
+            "openid".to_string(),
+            "profile".into(),
+            "email".into(),
+            "offline_access".into(),
+        ];
         scopes.extend(self.config.allowed_scopes.iter().cloned());
         json!({
             "issuer": self.config.issuer,
@@ -99,7 +108,7 @@ impl Idp {
             "response_types_supported": ["code"],
             "response_modes_supported": ["query", "web_message"],
             "code_challenge_methods_supported": ["S256"],
-            "grant_types_supported": ["authorization_code", "client_credentials"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "token_endpoint_auth_methods_supported": ["client_secret_post", "none"],

@@ -209,6 +209,10 @@ async fn code_flow_with_pkce_issues_auth0_shaped_tokens() {
     let body = answer.json();
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["scope"], "openid profile email");
+    assert!(
+        body.get("refresh_token").is_none(),
+        "no offline_access, no refresh token"
+    );
 
     let access = body["access_token"].as_str().unwrap();
     verify(&idp, access, "https://api.example.com");
@@ -673,4 +677,59 @@ async fn pages_never_let_a_value_out_of_its_place() {
     let refused = post_form(&idp, "/login", &form, None).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(refused.header(header::LOCATION).is_empty());
+}
+
+async fn refresh(idp: &Arc<Idp>, token: &str) -> Answer {
+    let body = serde_urlencoded::to_string([
+        ("grant_type", "refresh_token"),
+        ("client_id", "demo-spa"),
+        ("refresh_token", token),
+    ])
+    .unwrap();
+    post_form(idp, "/oauth/token", &body, None).await
+}
+
+#[tokio::test]
+async fn offline_access_gives_rotating_refresh_tokens() {
+    let idp = idp();
+    let redirect = login(&idp, "reader", &[("scope", "openid offline_access")]).await;
+    let body = exchange(&idp, &redirect.redirect_param("code").unwrap(), VERIFIER)
+        .await
+        .json();
+    assert_eq!(body["scope"], "openid offline_access");
+    let first = body["refresh_token"].as_str().unwrap().to_string();
+
+    let renewed = refresh(&idp, &first).await;
+    assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.body);
+    let renewed = renewed.json();
+    let second = renewed["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(second, first);
+    let access = renewed["access_token"].as_str().unwrap();
+    verify(&idp, access, "https://api.example.com");
+    assert_eq!(segment(access, 1)["permissions"], json!(["read:data"]));
+    let id = segment(renewed["id_token"].as_str().unwrap(), 1);
+    assert!(id.get("nonce").is_none());
+    assert_eq!(id["aud"], "demo-spa");
+
+    // The spent token again: refused, and the family (the second token too) is revoked.
+    let reused = refresh(&idp, &first).await;
+    assert_eq!(reused.status, StatusCode::FORBIDDEN);
+    assert_eq!(reused.json()["error"], "invalid_grant");
+    assert_eq!(refresh(&idp, &second).await.status, StatusCode::FORBIDDEN);
+    // Only the SPA client may use them.
+    let body = "grant_type=refresh_token&client_id=demo-client&refresh_token=x";
+    let answer = post_form(&idp, "/oauth/token", body, None).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    // Without an API, offline_access is not granted.
+    let redirect = login(
+        &idp,
+        "reader",
+        &[("scope", "openid offline_access"), ("audience", "")],
+    )
+    .await;
+    let body = exchange(&idp, &redirect.redirect_param("code").unwrap(), VERIFIER)
+        .await
+        .json();
+    assert_eq!(body["scope"], "openid");
+    assert!(body.get("refresh_token").is_none());
 }

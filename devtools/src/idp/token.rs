@@ -1,5 +1,5 @@
-//! `POST /oauth/token` (authorization code with PKCE for the SPA, client credentials for
-//! machines) and `GET /userinfo`, answering as Auth0 does.
+//! `POST /oauth/token` (authorization code with PKCE and rotating refresh tokens for the
+//! SPA, client credentials for machines) and `GET /userinfo`, answering as Auth0 does.
 
 use std::sync::Arc;
 
@@ -13,7 +13,9 @@ use serde_json::{json, Map, Value};
 use super::authorize::verifier_matches;
 use super::config::split_list;
 use super::error::OAuthError;
-use super::{tokens, unix_now, Idp};
+use super::refresh::Refused;
+use super::tokens::UserGrant;
+use super::{lock, tokens, unix_now, Idp};
 
 /// The parameters of a token request (others are ignored).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,6 +28,7 @@ pub struct TokenRequest {
     pub code: Option<String>,
     pub code_verifier: Option<String>,
     pub redirect_uri: Option<String>,
+    pub refresh_token: Option<String>,
 }
 
 impl TokenRequest {
@@ -39,6 +42,7 @@ impl TokenRequest {
             "code" => &mut self.code,
             "code_verifier" => &mut self.code_verifier,
             "redirect_uri" => &mut self.redirect_uri,
+            "refresh_token" => &mut self.refresh_token,
             _ => return Ok(()),
         };
         if slot.is_some() {
@@ -101,6 +105,7 @@ impl TokenRequest {
 pub struct Grant {
     pub access_token: String,
     pub id_token: Option<String>,
+    pub refresh_token: Option<String>,
     pub scope: String,
     pub expires_in: u64,
     pub kid: String,
@@ -112,6 +117,9 @@ impl IntoResponse for Grant {
         body.insert("access_token".into(), json!(self.access_token));
         if let Some(id_token) = self.id_token {
             body.insert("id_token".into(), json!(id_token));
+        }
+        if let Some(refresh_token) = self.refresh_token {
+            body.insert("refresh_token".into(), json!(refresh_token));
         }
         if !self.scope.is_empty() {
             body.insert("scope".into(), json!(self.scope));
@@ -140,6 +148,7 @@ impl Idp {
             None => Err(missing("grant_type")),
             Some("client_credentials") => self.client_credentials(request, now),
             Some("authorization_code") => self.authorization_code(request, now),
+            Some("refresh_token") => self.refresh(request, now),
             Some(other) => Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
@@ -199,6 +208,7 @@ impl Idp {
         Ok(Grant {
             access_token,
             id_token: None,
+            refresh_token: None,
             scope,
             expires_in: config.token_ttl_s,
             kid: keys.current_kid(),
@@ -231,7 +241,55 @@ impl Idp {
         if !verifier_matches(verifier, &pending.code_challenge) {
             return Err(OAuthError::invalid_grant("Failed to verify code verifier"));
         }
-        let grant = &pending.grant;
+        self.user_tokens(&pending.grant, None, now)
+    }
+
+    /// `refresh_token`: spends the refresh token and issues new tokens and a new refresh
+    /// token of the same family; a spent one revokes its family.
+    fn refresh(&self, request: &TokenRequest, now: u64) -> Result<Grant, OAuthError> {
+        if request.client_id.as_deref() != Some(self.config.spa_client_id.as_str()) {
+            return Err(OAuthError::new(
+                StatusCode::UNAUTHORIZED,
+                "access_denied",
+                "Unauthorized",
+            ));
+        }
+        let token = request
+            .refresh_token
+            .as_deref()
+            .ok_or_else(|| missing("refresh_token"))?;
+        let rotated = lock(&self.refresh_tokens).rotate(token, now);
+        let (mut grant, family) = rotated.map_err(|refused| {
+            if refused == Refused::Reused {
+                eprintln!("dev-idp: a spent refresh token was used again: its family is revoked");
+            }
+            OAuthError::invalid_grant("Unknown or invalid refresh token.")
+        })?;
+        grant.nonce = None;
+        self.user_tokens(&grant, Some(family), now)
+    }
+
+    /// The tokens of a user's grant: access token, ID token with `openid`, and a refresh
+    /// token (of `family`, or a new one) with `offline_access`.
+    fn user_tokens(
+        &self,
+        grant: &UserGrant,
+        family: Option<String>,
+        now: u64,
+    ) -> Result<Grant, OAuthError> {
+        let config = &self.config;
+        let refresh_token = if grant.has_scope("offline_access") {
+            let issued = lock(&self.refresh_tokens).issue(grant.clone(), family, now);
+            Some(issued.ok_or_else(|| {
+                OAuthError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    "Too many refresh tokens",
+                )
+            })?)
+        } else {
+            None
+        };
         let keys = self.keys();
         let access_token = keys
             .sign(grant.access_token(config, now))
@@ -251,6 +309,7 @@ impl Idp {
         Ok(Grant {
             access_token,
             id_token,
+            refresh_token,
             scope: grant.scope.clone(),
             expires_in: config.token_ttl_s,
             kid: keys.current_kid(),

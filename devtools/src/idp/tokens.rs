@@ -90,7 +90,8 @@ pub struct UserGrant {
 }
 
 impl UserGrant {
-    fn has_scope(&self, name: &str) -> bool {
+    /// Whether `name` was granted.
+    pub fn has_scope(&self, name: &str) -> bool {
         self.scope.split(' ').any(|s| s == name)
     }
 
@@ -147,13 +148,15 @@ impl UserGrant {
     }
 }
 
-/// The scopes a user gets: the OpenID Connect ones asked for, and the API scopes asked
-/// for that the user holds as permissions (Auth0 with RBAC); others are dropped.
+/// The scopes a user gets: the OpenID Connect ones asked for (and `offline_access`, for a
+/// refresh token, when an API was asked for: the API "allows offline access"), and the API
+/// scopes asked for that the user holds as permissions (Auth0 with RBAC); others are dropped.
 pub fn granted_user_scope(requested: &str, user: &User, api: bool) -> String {
-    const OIDC: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+    const OIDC: [&str; 3] = ["openid", "profile", "email"];
     let mut granted: Vec<&str> = Vec::new();
     for scope in requested.split(' ').filter(|s| !s.is_empty()) {
-        let allowed = (OIDC.contains(&scope) && scope != "offline_access")
+        let allowed = OIDC.contains(&scope)
+            || (api && scope == "offline_access")
             || (api && user.permissions.iter().any(|p| p == scope));
         if allowed && !granted.contains(&scope) {
             granted.push(scope);
