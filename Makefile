@@ -3,7 +3,7 @@ SHELL := /bin/bash
 WASM := target/wasm32-wasip1/release/jwt_guard.wasm
 PY := .venv/bin/python
 
-.PHONY: all build bootstrap lint unit integration test compose-test demo bench fuzz clean dist deploy-test
+.PHONY: all build bootstrap lint unit integration test compose-test demo bench bench-dpop fuzz clean dist deploy-test
 
 all: build
 
@@ -40,6 +40,11 @@ compose-test: build
 ## Starts the dev IdP, the echo API and Envoy with jwt-guard; Ctrl-C stops them.
 demo:
 	scripts/demo.sh
+
+## DPoP's per-request cost next to a bearer token (one worker, wrk; issue 12).
+bench-dpop: build
+	scripts/bootstrap.sh --with-wrk
+	$(PY) bench/dpop_cost.py
 
 bench:
 	scripts/bootstrap.sh --with-wrk

@@ -23,6 +23,10 @@ pub struct Verified {
     pub headers: Vec<(String, String)>,
     /// Claim values not forwarded because a hop would change them.
     pub withheld: u32,
+    /// What the token is bound to (`cnf`), checked against each request's sender.
+    pub cnf: crate::dpop::scheme::Confirmation,
+    /// How and when the user signed in, for step-up rules.
+    pub auth: crate::stepup::AuthContext,
     /// The configured `claims` conditions this token fails (rules' conditions are judged
     /// once, at verification, so a cached token needs no claims kept).
     pub unmet: Vec<crate::claims::ClaimRule>,
@@ -161,6 +165,8 @@ mod tests {
             granted: vec![],
             headers: vec![],
             withheld: 0,
+            cnf: Default::default(),
+            auth: Default::default(),
             unmet: vec![],
         }
     }

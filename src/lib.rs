@@ -5,20 +5,24 @@
 pub mod alg;
 pub mod authz;
 pub mod b64;
+pub mod binding;
 pub mod cache;
 pub mod claims;
 pub mod config;
 pub mod discovery;
+pub mod dpop;
 pub mod hostsig;
 pub mod issuers;
 pub mod json;
 pub mod jwks;
 pub mod lifecycle;
+pub mod metadata;
 pub mod policy;
 pub mod profile;
 pub mod reject;
 pub mod schedule;
 pub mod sources;
+pub mod stepup;
 pub mod token;
 pub mod verify;
 

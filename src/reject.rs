@@ -21,6 +21,9 @@ pub enum Reason {
     Signature,
     InsufficientScope,
     KeysUnavailable,
+    InsufficientUserAuthentication,
+    /// The token is bound to a DPoP key or a client certificate the sender did not prove.
+    Sender(SenderError),
     NotJwt,
     Encrypted,
     Profile,
@@ -46,6 +49,30 @@ impl Reason {
         Reason::Signature,
         Reason::InsufficientScope,
         Reason::KeysUnavailable,
+        Reason::InsufficientUserAuthentication,
+        Reason::Sender(SenderError::ALL[0]),
+        Reason::Sender(SenderError::ALL[1]),
+        Reason::Sender(SenderError::ALL[2]),
+        Reason::Sender(SenderError::ALL[3]),
+        Reason::Sender(SenderError::ALL[4]),
+        Reason::Sender(SenderError::ALL[5]),
+        Reason::Sender(SenderError::ALL[6]),
+        Reason::Sender(SenderError::ALL[7]),
+        Reason::Sender(SenderError::ALL[8]),
+        Reason::Sender(SenderError::ALL[9]),
+        Reason::Sender(SenderError::ALL[10]),
+        Reason::Sender(SenderError::ALL[11]),
+        Reason::Sender(SenderError::ALL[12]),
+        Reason::Sender(SenderError::ALL[13]),
+        Reason::Sender(SenderError::ALL[14]),
+        Reason::Sender(SenderError::ALL[15]),
+        Reason::Sender(SenderError::ALL[16]),
+        Reason::Sender(SenderError::ALL[17]),
+        Reason::Sender(SenderError::ALL[18]),
+        Reason::Sender(SenderError::ALL[19]),
+        Reason::Sender(SenderError::ALL[20]),
+        Reason::Sender(SenderError::ALL[21]),
+        Reason::Sender(SenderError::ALL[22]),
         Reason::NotJwt,
         Reason::Encrypted,
         Reason::Profile,
@@ -71,6 +98,8 @@ impl Reason {
             Reason::Signature => "signature",
             Reason::InsufficientScope => "insufficient_scope",
             Reason::KeysUnavailable => "keys_unavailable",
+            Reason::InsufficientUserAuthentication => "insufficient_user_authentication",
+            Reason::Sender(e) => e.reason(),
             Reason::NotJwt => "not_jwt",
             Reason::Encrypted => "encrypted",
             Reason::Profile => "profile",
@@ -96,6 +125,8 @@ impl Reason {
             Reason::InvalidRequest | Reason::AmbiguousRequest => "invalid_request",
             Reason::InsufficientScope | Reason::ClaimRule => "insufficient_scope",
             Reason::KeysUnavailable => "temporarily_unavailable",
+            Reason::InsufficientUserAuthentication => crate::stepup::ERROR,
+            Reason::Sender(e) => e.error_code(),
             _ => "invalid_token",
         }
     }
@@ -122,6 +153,8 @@ impl Reason {
             Reason::Signature => "the signature does not verify, even after a refetch",
             Reason::InsufficientScope => "a valid token without a scope the route requires",
             Reason::KeysUnavailable => "the issuer's keys cannot be obtained (first fetch failed, or dropped after `max_stale_s`)",
+            Reason::InsufficientUserAuthentication => "the token's `acr` is not in the rule's `acr_values`, or its `auth_time` is older than `max_age_s`",
+            Reason::Sender(e) => e.when(),
             Reason::NotJwt => "an opaque token (no `.`): \"token is not a JWT: request an access token with this API's audience\"",
             Reason::Encrypted => "a JWE (five segments): \"token is encrypted (JWE); jwt-guard verifies signed tokens only\"",
             Reason::Profile => "with `profile: \"rfc9068\"`: `typ` is not `at+jwt`, or `sub`, `client_id`, `iat` or `jti` is missing",
@@ -209,6 +242,11 @@ impl TokenError {
     }
 }
 
+use crate::dpop::challenge::{self, Offer, Problem};
+use crate::dpop::gate::SenderError;
+use crate::dpop::scheme::Scheme;
+use crate::stepup::Insufficient;
+
 /// A refusal of the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Denial {
@@ -224,6 +262,18 @@ pub enum Denial {
     InsufficientScope(Vec<String>),
     /// The issuer's keys cannot be obtained right now.
     KeysUnavailable { retry_after_s: u64 },
+    /// A valid token whose sender is not the one it is bound to (DPoP, mTLS); `nonce` is
+    /// the `DPoP-Nonce` to send along when the server issues nonces.
+    Sender {
+        error: SenderError,
+        scheme: Scheme,
+        nonce: Option<String>,
+    },
+    /// A valid token from a sign-in weaker or older than the route demands (RFC 9470).
+    StepUp {
+        insufficient: Box<Insufficient>,
+        scheme: Scheme,
+    },
     /// A valid token whose claim (named, never its value) fails the route's `claims`.
     ClaimRule(String),
 }
@@ -246,58 +296,115 @@ impl Denial {
             Denial::InvalidToken(e) => e.reason(),
             Denial::InsufficientScope(_) => Reason::InsufficientScope,
             Denial::KeysUnavailable { .. } => Reason::KeysUnavailable,
+            Denial::Sender { error, .. } => Reason::Sender(error.kind()),
+            Denial::StepUp { .. } => Reason::InsufficientUserAuthentication,
             Denial::ClaimRule(_) => Reason::ClaimRule,
+        }
+    }
+
+    /// A sender refusal.
+    pub fn sender(error: SenderError, scheme: Scheme, nonce: Option<String>) -> Denial {
+        Denial::Sender {
+            error,
+            scheme,
+            nonce,
         }
     }
 
     /// The HTTP reply for this refusal.
     pub fn reply(&self) -> Reply {
+        self.reply_for(&Offer::default())
+    }
+
+    /// The HTTP reply for this refusal, its challenges offering what `offer` says (both
+    /// `Bearer` and `DPoP` where both are accepted, `resource_metadata` on each).
+    pub fn reply_for(&self, offer: &Offer) -> Reply {
         let reason = self.reason();
-        let (challenge, description) = match self {
-            Denial::MissingToken => (Some("Bearer".to_string()), "bearer token required".into()),
-            Denial::InvalidRequest(why) => (
-                Some(format!(
-                    r#"Bearer error="invalid_request", error_description="{why}""#
-                )),
-                why.to_string(),
-            ),
-            Denial::Ambiguous(why) => (None, why.to_string()),
-            Denial::InvalidToken(e) => (
-                Some(format!(
-                    r#"Bearer error="invalid_token", error_description="{}""#,
-                    e.description()
-                )),
-                e.description(),
-            ),
-            Denial::InsufficientScope(scopes) => {
-                let scope = scopes.join(" ");
+        let bearer = |error, description| Problem {
+            scheme: Scheme::Bearer,
+            error,
+            description,
+            params: &[],
+        };
+        let scope_param;
+        let step_up_params;
+        let sender_text;
+        let token_text;
+        let claim_text;
+        let (challenged, problem, description): (bool, Option<Problem<'_>>, String) = match self {
+            Denial::MissingToken => (true, None, "bearer token required".into()),
+            Denial::InvalidRequest(why) => {
+                (true, Some(bearer("invalid_request", why)), why.to_string())
+            }
+            Denial::Ambiguous(why) => (false, None, why.to_string()),
+            Denial::InvalidToken(e) => {
+                token_text = e.description();
                 (
-                    Some(format!(
-                        r#"Bearer error="insufficient_scope", error_description="token lacks a required scope", scope="{scope}""#
-                    )),
-                    format!("requires scope: {scope}"),
+                    true,
+                    Some(bearer("invalid_token", &token_text)),
+                    token_text.clone(),
+                )
+            }
+            Denial::InsufficientScope(scopes) => {
+                scope_param = [("scope", scopes.join(" "))];
+                let problem = Problem {
+                    params: &scope_param,
+                    ..bearer("insufficient_scope", "token lacks a required scope")
+                };
+                (
+                    true,
+                    Some(problem),
+                    format!("requires scope: {}", scope_param[0].1),
                 )
             }
             Denial::KeysUnavailable { .. } => (
+                false,
                 None,
                 "signing keys for the issuer are not available".to_string(),
             ),
+            Denial::Sender { error, scheme, .. } => {
+                sender_text = error.to_string();
+                let problem = Problem {
+                    scheme: error.challenge_scheme(*scheme),
+                    error: error.error_code(),
+                    description: &sender_text,
+                    params: &[],
+                };
+                (true, Some(problem), sender_text.clone())
+            }
+            Denial::StepUp {
+                insufficient,
+                scheme,
+            } => {
+                step_up_params = insufficient.params();
+                let problem = Problem {
+                    scheme: *scheme,
+                    error: crate::stepup::ERROR,
+                    description: "stronger or more recent authentication required",
+                    params: &step_up_params,
+                };
+                (true, Some(problem), problem.description.to_string())
+            }
             Denial::ClaimRule(claim) => {
-                let why = format!("claim {claim} does not satisfy this route");
-                (
-                    Some(format!(
-                        r#"Bearer error="insufficient_scope", error_description="{why}""#
-                    )),
-                    why,
-                )
+                claim_text = format!("claim {claim} does not satisfy this route");
+                let problem = bearer("insufficient_scope", &claim_text);
+                (true, Some(problem), claim_text.clone())
             }
         };
         let mut headers = vec![("content-type", "application/json".to_string())];
-        if let Some(c) = challenge {
-            headers.push(("www-authenticate", c));
+        if challenged {
+            for c in challenge::challenges(offer, problem.as_ref()) {
+                headers.push(("www-authenticate", c));
+            }
         }
         if let Denial::KeysUnavailable { retry_after_s } = self {
             headers.push(("retry-after", retry_after_s.max(&1).to_string()));
+        }
+        if let Denial::Sender {
+            nonce: Some(nonce), ..
+        } = self
+        {
+            headers.push(("dpop-nonce", nonce.clone()));
         }
         let body = serde_json::json!({ "error": reason.error(), "error_description": description });
         Reply {
@@ -406,8 +513,19 @@ mod tests {
             Denial::Ambiguous("x"),
             Denial::InsufficientScope(vec![]),
             Denial::KeysUnavailable { retry_after_s: 1 },
+            Denial::StepUp {
+                insufficient: Box::new(Insufficient {
+                    acr_values: "mfa".into(),
+                    max_age_s: None,
+                }),
+                scheme: Scheme::Bearer,
+            },
             Denial::ClaimRule("x".into()),
         ]);
+        let senders = SenderError::ALL
+            .into_iter()
+            .map(|e| Denial::sender(e, Scheme::Dpop, None));
+        let denials = denials.chain(senders);
         let mut seen = std::collections::HashSet::new();
         for d in denials {
             let reply = d.reply();
@@ -418,19 +536,87 @@ mod tests {
         assert_eq!(seen.len(), Reason::ALL.len(), "a reason no denial uses");
     }
 
+    #[test]
+    fn sender_refusals_challenge_both_schemes_with_metadata() {
+        let offer = Offer {
+            bearer: true,
+            dpop: true,
+            algs: "ES256".into(),
+            resource_metadata: Some(
+                "https://api.example/.well-known/oauth-protected-resource".into(),
+            ),
+        };
+        let d = Denial::sender(
+            SenderError::Proof(crate::dpop::proof::ProofError::Nonce),
+            Scheme::Dpop,
+            Some("n0nce".into()),
+        );
+        let r = d.reply_for(&offer);
+        assert_eq!(r.status, 401);
+        let challenges: Vec<&str> = r
+            .headers
+            .iter()
+            .filter(|(n, _)| *n == "www-authenticate")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        assert_eq!(challenges.len(), 2);
+        assert!(challenges[0].starts_with("Bearer resource_metadata="));
+        assert!(challenges[1].starts_with(r#"DPoP error="use_dpop_nonce""#));
+        assert!(challenges[1].contains(r#"algs="ES256""#));
+        assert_eq!(header(&r, "dpop-nonce"), Some("n0nce"));
+        let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(body["error"], "use_dpop_nonce");
+        // A missing token is offered both schemes, bare but for algs and metadata.
+        let r = Denial::MissingToken.reply_for(&offer);
+        assert_eq!(
+            r.headers
+                .iter()
+                .filter(|(n, _)| *n == "www-authenticate")
+                .count(),
+            2
+        );
+    }
+
+    #[test]
+    fn step_up_names_what_to_ask_for() {
+        let d = Denial::StepUp {
+            insufficient: Box::new(Insufficient {
+                acr_values: "mfa phr".into(),
+                max_age_s: Some(300),
+            }),
+            scheme: Scheme::Bearer,
+        };
+        let r = d.reply();
+        assert_eq!(r.status, 401);
+        assert_eq!(
+            header(&r, "www-authenticate"),
+            Some(
+                r#"Bearer error="insufficient_user_authentication", error_description="stronger or more recent authentication required", acr_values="mfa phr", max_age="300""#
+            )
+        );
+    }
+
     /// The README's table of refusals is this list, row for row.
     #[test]
     fn readme_lists_every_reason() {
         let readme = include_str!("../README.md");
-        for r in Reason::ALL {
-            let row = format!(
-                "| `{}` | {} | `{}` | {} |",
-                r.name(),
-                r.status(),
-                r.error(),
-                r.description()
-            );
-            assert!(readme.contains(&row), "README lacks the row:\n{row}");
-        }
+        let missing: Vec<String> = Reason::ALL
+            .iter()
+            .map(|r| {
+                format!(
+                    "| `{}` | {} | `{}` | {} |",
+                    r.name(),
+                    r.status(),
+                    r.error(),
+                    r.description()
+                )
+            })
+            .filter(|row| !readme.contains(row))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "README lacks the rows:\n{}",
+            missing.join("\n")
+        );
     }
 }

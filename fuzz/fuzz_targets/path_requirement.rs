@@ -39,6 +39,7 @@ fn single(cfg: &Config, method: &str, reading: &[u8]) -> Requirement {
             allow_anonymous: r.allow_anonymous,
             scopes: r.scopes.clone(),
             providers: r.providers.clone(),
+            step_up: r.step_up.clone().map(Box::new),
             claims: r.claims.clone(),
             report: r.mode == jwt_guard::config::Mode::Report,
         },

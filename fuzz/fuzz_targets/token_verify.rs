@@ -126,6 +126,8 @@ fuzz_target!(|data: &[u8]| {
         config: cfg,
         now: NOW,
         backend: &backend,
+        // No shared data: DPoP-bound tokens are refused (their proofs cannot be recorded).
+        sender: None,
     };
     for (method, path) in [
         ("GET", "/api/items"),
@@ -139,6 +141,9 @@ fuzz_target!(|data: &[u8]| {
             path,
             token_headers: &headers,
             method_overrides: &[],
+            dpop: &[],
+            origin: None,
+            peer_certificate: None,
         };
         let mut cache = TokenCache::new(4);
         let fresh = authz::decide(&ctx, &req, |i| inline_keys(cfg, i), &mut cache);

@@ -6,14 +6,21 @@
 
 pub mod forward;
 #[cfg(test)]
+mod sender_tests;
+#[cfg(test)]
 mod tests;
 
 use crate::cache::{self, Digest, TokenCache, Verified};
 use crate::claims::ClaimRule;
 use crate::config::Config;
+use crate::dpop::gate::{self, Gate, Presentation, Runtime, SenderError, Sent};
+use crate::dpop::htu::Origin;
+use crate::dpop::scheme::{self, Confirmation, Presented, Scheme};
 use crate::jwks::{KeyId, KeySet};
 use crate::policy::{self, Requirement};
 use crate::reject::{Denial, TokenError};
+use crate::sources::TokenSource;
+use crate::stepup::AuthContext;
 use crate::token::{Credentials, Jws};
 use crate::verify::{self, SignatureCheck};
 use crate::{profile, sources, token};
@@ -28,6 +35,12 @@ pub struct Request<'a> {
     pub token_headers: &'a [(&'a str, &'a str)],
     /// Values of the method-override headers ([`Config::method_override_headers`]).
     pub method_overrides: &'a [&'a str],
+    /// Every `DPoP` header value.
+    pub dpop: &'a [&'a str],
+    /// `:scheme` + `:authority`, which DPoP's `htu` names (unless `dpop_origin` is set).
+    pub origin: Option<&'a Origin>,
+    /// The client certificate's SHA-256 in hex, on a mutual-TLS connection.
+    pub peer_certificate: Option<&'a str>,
 }
 
 /// What to do with a request.
@@ -70,6 +83,8 @@ pub struct Pending {
     pub fallback: Denial,
     /// The key that failed the signature, so an unchanged key is not tried again.
     pub failed_key: Option<KeyId>,
+    /// The scheme, DPoP proofs and connection facts the sender is checked with.
+    pub sent: Box<Sent>,
 }
 
 impl Pending {
@@ -95,6 +110,8 @@ pub struct Context<'a> {
     /// Seconds since the epoch.
     pub now: u64,
     pub backend: &'a dyn SignatureCheck,
+    /// Shared data and secrets for DPoP; without them DPoP-bound tokens are refused.
+    pub sender: Option<&'a Runtime<'a>>,
 }
 
 /// Decides what to do with `req`. `keys(i)` gives provider `i`'s keys, if loaded.
@@ -153,23 +170,48 @@ fn enforce<'k>(
             .map(|(_, v)| *v)
             .collect()
     };
-    let token = match sources::extract(&ctx.config.token_sources, lookup) {
-        Credentials::None if need.allow_anonymous => {
-            return Verdict::Allow {
-                headers: vec![],
-                withheld: 0,
-            }
-        }
-        Credentials::None => return Verdict::Deny(Denial::MissingToken),
+    // A `DPoP` token (RFC 9449 §7.1) is read from `Authorization`, when that header is a
+    // token source and no source holds a bearer token.
+    let authorization: Vec<&str> = if ctx.config.token_sources.contains(&TokenSource::bearer()) {
+        lookup("authorization")
+    } else {
+        vec![]
+    };
+    let (scheme, token) = match sources::extract(&ctx.config.token_sources, lookup) {
+        Credentials::Bearer(token) => (Scheme::Bearer, token),
         Credentials::Invalid(why) => return Verdict::Deny(Denial::InvalidRequest(why)),
-        Credentials::Bearer(token) => token,
+        Credentials::None => match scheme::extract(&authorization) {
+            Presented::Token(Scheme::Dpop, token) => (Scheme::Dpop, token),
+            Presented::Invalid(why) => return Verdict::Deny(Denial::InvalidRequest(why)),
+            Presented::None | Presented::Token(Scheme::Bearer, _) if need.allow_anonymous => {
+                return Verdict::Allow {
+                    headers: vec![],
+                    withheld: 0,
+                }
+            }
+            Presented::None | Presented::Token(Scheme::Bearer, _) if !req.dpop.is_empty() => {
+                return Verdict::Deny(Denial::InvalidRequest("DPoP proof without an access token"))
+            }
+            Presented::None | Presented::Token(Scheme::Bearer, _) => {
+                return Verdict::Deny(Denial::MissingToken)
+            }
+        },
+    };
+    let presented = Presentation {
+        scheme,
+        token,
+        proofs: req.dpop,
+        method: req.method,
+        path: req.path,
+        origin: req.origin,
+        peer_certificate: req.peer_certificate,
     };
     let digest = cache.enabled().then(|| cache::digest(token));
     if let Some(hit) = digest.as_ref().and_then(|d| cache.lookup(d)) {
         // A cached token was verified once, by key material the provider must still
         // publish; its provider, time window and scopes are checked anew.
         if keys(hit.provider).is_some_and(|set| set.contains(&hit.key)) {
-            return admit(ctx, &need, hit);
+            return admit(ctx, &need, hit, &presented);
         }
     }
     let held = Held {
@@ -177,6 +219,7 @@ fn enforce<'k>(
         need,
         digest,
         failed_key: None,
+        presented,
     };
     judge(ctx, held, false, keys, cache)
 }
@@ -190,12 +233,14 @@ pub fn resume<'k>(
     keys: impl Fn(usize) -> Option<&'k KeySet>,
     cache: &mut TokenCache,
 ) -> Verdict {
+    let proofs: Vec<&str> = pending.sent.proofs.iter().map(String::as_str).collect();
     let report = pending.need.report;
     let held = Held {
         token: &pending.token,
         need: pending.need,
         digest: pending.digest,
         failed_key: pending.failed_key,
+        presented: pending.sent.presentation(&pending.token, &proofs),
     };
     reported(report, judge(ctx, held, true, keys, cache))
 }
@@ -206,6 +251,7 @@ struct Held<'t> {
     need: Requirement,
     digest: Option<Digest>,
     failed_key: Option<KeyId>,
+    presented: Presentation<'t>,
 }
 
 impl Held<'_> {
@@ -216,6 +262,7 @@ impl Held<'_> {
             digest: self.digest,
             fallback,
             failed_key,
+            sent: Box::new(Sent::of(&self.presented)),
         }
     }
 }
@@ -280,6 +327,10 @@ fn judge<'k>(
             if !profile::client_accepted(&provider.clients, &jws.claims) {
                 return invalid(TokenError::Client);
             }
+            let Ok(cnf) = Confirmation::of(&jws.claims) else {
+                let denial = Denial::sender(SenderError::Confirmation, held.presented.scheme, None);
+                return Verdict::Deny(denial);
+            };
             let (headers, withheld) = forward::headers(cfg, provider, &jws);
             let verified = Verified {
                 provider: index,
@@ -288,9 +339,11 @@ fn judge<'k>(
                 granted: policy::granted_scopes(&jws.claims),
                 headers,
                 withheld,
+                cnf,
+                auth: AuthContext::of(&jws.claims),
                 unmet: unmet_claims(cfg, &jws),
             };
-            let verdict = grant(&held.need, &verified);
+            let verdict = finish(ctx, &held.need, &verified, &held.presented);
             if let Some(digest) = held.digest {
                 cache.insert(digest, verified, ctx.now, cfg.clock_skew_s);
             }
@@ -311,15 +364,74 @@ fn judge<'k>(
     }
 }
 
-/// Admits a cached token if its provider, time window and scopes still fit.
-fn admit(ctx: &Context<'_>, need: &Requirement, hit: &Verified) -> Verdict {
+/// Admits a cached token if its provider, time window, sender, step-up and scopes
+/// still fit.
+fn admit(ctx: &Context<'_>, need: &Requirement, hit: &Verified, p: &Presentation<'_>) -> Verdict {
     if !need.accepts(hit.provider) {
         return invalid(TokenError::IssuerNotAccepted);
     }
     match hit.window.check(ctx.now, ctx.config.clock_skew_s) {
-        Ok(()) => grant(need, hit),
+        Ok(()) => finish(ctx, need, hit, p),
         Err(e) => invalid(e),
     }
+}
+
+/// After the token itself: is the sender the one it was issued to (DPoP, mTLS), did the
+/// user sign in as the route demands (step-up), does it grant the scopes.
+fn finish(ctx: &Context<'_>, need: &Requirement, v: &Verified, p: &Presentation<'_>) -> Verdict {
+    if let Err(e) = sender(ctx, v, p) {
+        let nonce = ctx
+            .sender
+            .and_then(|rt| rt.nonces)
+            .filter(|_| matches!(e, SenderError::Proof(_)))
+            .map(|n| n.current(ctx.now));
+        return Verdict::Deny(Denial::sender(e, p.scheme, nonce));
+    }
+    if let Some(step_up) = &need.step_up {
+        if let Err(insufficient) = step_up.check(&v.auth, ctx.now, ctx.config.clock_skew_s) {
+            return Verdict::Deny(Denial::StepUp {
+                insufficient: Box::new(insufficient),
+                scheme: p.scheme,
+            });
+        }
+    }
+    grant(need, v)
+}
+
+/// The sender-constraint step (see [`gate::check`]).
+fn sender(ctx: &Context<'_>, v: &Verified, p: &Presentation<'_>) -> Result<(), SenderError> {
+    let cfg = ctx.config;
+    let Some(provider) = cfg.providers.get(v.provider) else {
+        return Ok(());
+    };
+    let unbound = v.cnf.jkt.is_none() && v.cnf.x5t_s256.is_none();
+    if unbound && p.scheme == Scheme::Bearer && provider.dpop.accepts_bearer() {
+        // The common case needs neither shared data nor a proof.
+        return Ok(());
+    }
+    let fallback = Runtime {
+        store: &gate::NoStore,
+        secret: [0; 32],
+        nonces: None,
+        backend: &crate::dpop::raw::RawSignature,
+    };
+    let rt = ctx.sender.unwrap_or(&fallback);
+    let gate = Gate {
+        settings: &cfg.dpop,
+        skew_s: cfg.clock_skew_s,
+        nonces: rt.nonces,
+        store: rt.store,
+        secret: &rt.secret,
+        backend: rt.backend,
+    };
+    gate::check(
+        &gate,
+        provider.dpop,
+        &provider.algorithms,
+        &v.cnf,
+        p,
+        ctx.now,
+    )
 }
 
 /// Allows a verified token if it grants every scope the route requires and meets every

@@ -43,6 +43,7 @@ fn ctx(cfg: &Config, now: u64) -> Context<'_> {
         config: cfg,
         now,
         backend: &JwtSimple,
+        sender: None,
     }
 }
 
@@ -52,6 +53,9 @@ fn req<'a>(path: &'a str, token_headers: &'a [(&'a str, &'a str)]) -> Request<'a
         path,
         token_headers,
         method_overrides: &[],
+        dpop: &[],
+        origin: None,
+        peer_certificate: None,
     }
 }
 
@@ -350,6 +354,9 @@ fn method_overrides_are_judged_strictest() {
             path: "/items",
             token_headers: &[],
             method_overrides: overrides,
+            dpop: &[],
+            origin: None,
+            peer_certificate: None,
         };
         decide(&c, &r, |i| inline(&cfg, i), &mut cache)
     };
@@ -475,11 +482,7 @@ fn profile_and_clients_are_checked_after_the_signature() {
 fn token_sources_and_shapes() {
     let cfg = with("", r#","token_sources":[{"cookie":"at"}]"#);
     let token = sign_rs256("k1", &claims(""));
-    let ctx = Context {
-        config: &cfg,
-        now: NOW,
-        backend: &JwtSimple,
-    };
+    let ctx = ctx(&cfg, NOW);
     let cookie = format!("at={token}");
     let mut cache = TokenCache::new(0);
     let decide_with = |headers: &[(&str, &str)], cache: &mut TokenCache| {
@@ -488,6 +491,9 @@ fn token_sources_and_shapes() {
             path: "/",
             token_headers: headers,
             method_overrides: &[],
+            dpop: &[],
+            origin: None,
+            peer_certificate: None,
         };
         decide(&ctx, &req, |_| None::<&KeySet>, cache)
     };

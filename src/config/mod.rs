@@ -6,6 +6,7 @@ mod headers;
 mod provider;
 mod raw;
 mod rule;
+mod sender;
 #[cfg(test)]
 mod tests;
 
@@ -46,6 +47,12 @@ pub struct Config {
     pub signature_backend: SignatureBackend,
     pub ambiguous_paths: AmbiguousPaths,
     pub method_override: MethodOverride,
+    /// The top-level DPoP options.
+    pub dpop: crate::dpop::settings::Settings,
+    /// Protected-resource metadata (RFC 9728), served and named in every challenge.
+    pub resource_metadata: Option<crate::metadata::ResourceMetadata>,
+    /// What every 401 challenge offers (schemes, proof algorithms, metadata URL).
+    pub offer: crate::dpop::challenge::Offer,
     /// Where tokens are read from, in order (`token_sources`).
     pub token_sources: Vec<TokenSource>,
     /// Every spelling of every header the filter sets (or strips), lower case.
@@ -198,6 +205,9 @@ impl Config {
                 )
             }
         };
+        let dpop = sender::settings(raw.dpop_origin, raw.dpop_proof_window_s, raw.dpop_nonce)?;
+        let resource_metadata = sender::metadata(raw.resource_metadata, &providers)?;
+        let offer = sender::offer(&providers, resource_metadata.as_ref());
         let token_sources = sources::from_raw(raw.token_sources)?;
         for (i, source) in token_sources.iter().enumerate() {
             if let TokenSource::Header { name, .. } = source {
@@ -229,6 +239,9 @@ impl Config {
             signature_backend,
             ambiguous_paths,
             method_override,
+            dpop,
+            resource_metadata,
+            offer,
             token_sources,
             managed,
             override_names: match method_override {

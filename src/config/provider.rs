@@ -42,6 +42,8 @@ pub struct Provider {
     pub jwks_timeout_ms: u64,
     /// Keys are dropped once the last successful fetch is older than this.
     pub max_stale_s: u64,
+    /// Which `Authorization` schemes its tokens may use (`dpop`).
+    pub dpop: crate::dpop::settings::Mode,
 }
 
 /// Where a provider's keys come from.
@@ -233,6 +235,7 @@ impl Provider {
             1,
             2_592_000,
         )?;
+        let dpop = super::sender::mode(raw.dpop, &at)?;
         Ok(Provider {
             name,
             issuer,
@@ -247,6 +250,7 @@ impl Provider {
             refetch_cooldown_s,
             jwks_timeout_ms,
             max_stale_s,
+            dpop,
         })
     }
 }

@@ -20,6 +20,10 @@ pub(super) struct RawConfig {
     pub signature_backend: Option<String>,
     pub ambiguous_paths: Option<String>,
     pub method_override: Option<String>,
+    pub dpop_origin: Option<serde_json::Value>,
+    pub dpop_proof_window_s: Option<serde_json::Value>,
+    pub dpop_nonce: Option<serde_json::Value>,
+    pub resource_metadata: Option<serde_json::Value>,
     pub token_sources: Option<Vec<RawTokenSource>>,
 }
 
@@ -44,6 +48,7 @@ pub(super) struct RawProvider {
     pub jwks_timeout_ms: Option<u64>,
     pub max_stale_s: Option<u64>,
     pub algorithms: Option<Vec<String>>,
+    pub dpop: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +62,8 @@ pub(super) struct RawRule {
     #[serde(default)]
     pub scopes: Vec<String>,
     pub providers: Option<Vec<String>>,
+    pub acr_values: Option<serde_json::Value>,
+    pub max_age_s: Option<serde_json::Value>,
     #[serde(default)]
     pub claims: Vec<RawClaimRule>,
     pub mode: Option<String>,

@@ -15,6 +15,8 @@ pub struct Rule {
     pub scopes: Vec<String>,
     /// Indices of the providers whose tokens this route accepts; `None`: any provider.
     pub providers: Option<Vec<usize>>,
+    /// Step-up authentication (`acr_values`, `max_age_s`).
+    pub step_up: Option<crate::stepup::StepUp>,
     /// Conditions on the verified token's claims, all of which must hold.
     pub claims: Vec<ClaimRule>,
     /// Whether refusals are answered (`enforce`) or only counted and logged (`report`).
@@ -80,6 +82,7 @@ impl Rule {
                     .collect::<Result<Vec<_>, _>>()?,
             ),
         };
+        let step_up = super::sender::step_up(raw.acr_values, raw.max_age_s, at)?;
         let claims = claims::rules_from_raw(raw.claims, at)?;
         if raw.allow_anonymous && !claims.is_empty() {
             return fail(
@@ -103,6 +106,7 @@ impl Rule {
             allow_anonymous: raw.allow_anonymous,
             scopes: raw.scopes,
             providers,
+            step_up,
             claims,
             mode,
         })

@@ -6,8 +6,10 @@
 use super::proxy::State;
 use super::root::retune;
 use crate::authz::Request;
+use crate::dpop::challenge::Offer;
+use crate::dpop::htu::Origin;
 use crate::lifecycle::{headers, Outcome};
-use crate::reject::Denial;
+use crate::reject::Reply;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, MapType};
@@ -34,8 +36,9 @@ pub fn header(map: MapType, name: &str) -> Option<String> {
     ))
 }
 
-/// Applies an outcome to the effective context's request; `resume` continues a held one.
-pub fn apply(outcome: &Outcome, resume: bool) {
+/// Applies an outcome to the effective context's request; `resume` continues a held one;
+/// refusals offer what `offer` says in their challenges.
+pub fn apply(outcome: &Outcome, resume: bool, offer: &Offer) {
     match outcome {
         Outcome::Continue(headers) => {
             for (name, value) in headers {
@@ -50,7 +53,8 @@ pub fn apply(outcome: &Outcome, resume: bool) {
             }
         }
         Outcome::Reply(denial) => {
-            if let Err(status) = deny(denial) {
+            let details = format!("jwt_guard_denied{{{}}}", denial.reason().name());
+            if let Err(status) = send(&denial.reply_for(offer), &details) {
                 log::warn!("cannot send the local reply (host status {status})");
             }
         }
@@ -88,15 +92,49 @@ impl HttpContext for Http {
             || hostcalls::get_map_bytes(MapType::HttpRequestHeaders).unwrap_or_default(),
         );
         let overrides: Vec<&str> = overrides.iter().map(String::as_str).collect();
+        if let Some(reply) = config
+            .resource_metadata
+            .as_ref()
+            .and_then(|m| m.answer(&method, &path))
+        {
+            if let Err(status) = send(&reply, "jwt_guard_resource_metadata") {
+                log::warn!("cannot send the metadata document (host status {status})");
+            }
+            return Action::Pause;
+        }
+        // DPoP and mTLS facts; the origin only matters for a proof's `htu`.
+        // A look-up returns only the first of repeated `DPoP` lines (Envoy does not join
+        // them): when there is one, every line is read, so two proofs are seen as two.
+        let dpop: Vec<String> = match header("dpop") {
+            None => vec![],
+            Some(_) => hostcalls::get_map_bytes(MapType::HttpRequestHeaders)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(name, _)| name == "dpop")
+                .map(|(_, value)| headers::text(value))
+                .collect(),
+        };
+        let dpop: Vec<&str> = dpop.iter().map(String::as_str).collect();
+        let origin = if dpop.is_empty() {
+            None
+        } else {
+            header(":scheme")
+                .zip(header(":authority"))
+                .and_then(|(scheme, authority)| Origin::from_parts(&scheme, &authority))
+        };
+        let peer_certificate = peer_certificate();
         let req = Request {
             method: &method,
             path: &path,
             token_headers: &token_headers,
             method_overrides: &overrides,
+            dpop: &dpop,
+            origin: origin.as_ref(),
+            peer_certificate: peer_certificate.as_deref(),
         };
         let State { worker, host } = &mut *state;
         let outcome = worker.on_request(host, self.id, &req);
-        apply(&outcome, false);
+        apply(&outcome, false, &config.offer);
         retune(&mut state);
         match outcome {
             Outcome::Continue(_) => Action::Continue,
@@ -141,11 +179,17 @@ fn serialize(headers: &[(&str, String)]) -> Vec<u8> {
     out
 }
 
-/// Answers the current request with the RFC 6750 reply for `denial`; returns the host's
-/// status code when it refused (0 is success).
-fn deny(denial: &Denial) -> Result<(), u32> {
-    let reply = denial.reply();
-    let details = format!("jwt_guard_denied{{{}}}", denial.reason().name());
+/// The client certificate's SHA-256 (hex) on a mutual-TLS connection, for RFC 8705.
+fn peer_certificate() -> Option<String> {
+    let bytes = hostcalls::get_property(crate::binding::PEER_DIGEST_PROPERTY.to_vec())
+        .ok()
+        .flatten()?;
+    String::from_utf8(bytes).ok().filter(|s| !s.is_empty())
+}
+
+/// Answers the current request locally with `reply`, `details` going to the access log;
+/// returns the host's status code when it refused (0 is success).
+fn send(reply: &Reply, details: &str) -> Result<(), u32> {
     let headers = serialize(&reply.headers);
     // SAFETY: every pointer/length pair describes a live buffer owned by this frame, which
     // the host only reads during the call; grpc_status -1 means "not gRPC".

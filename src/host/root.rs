@@ -25,9 +25,10 @@ impl Root {
 
     /// Answers or resumes settled held requests, then applies the tick period.
     fn settle(&self, state: &mut State, settled: Vec<(u32, Outcome)>) {
+        let config = state.worker.config();
         for (context_id, outcome) in &settled {
             if hostcalls::set_effective_context(*context_id).is_ok() {
-                apply(outcome, true);
+                apply(outcome, true, &config.offer);
             }
         }
         if !settled.is_empty() {

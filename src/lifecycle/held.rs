@@ -58,7 +58,7 @@ impl Worker {
                 None => (None, false, 1),
             };
             let verdict = if version != held.version {
-                self.judge(Step::Resume(held.pending), now)
+                self.judge(host, Step::Resume(Box::new(held.pending)), now)
             } else {
                 Verdict::NeedKeys {
                     provider: held.provider,

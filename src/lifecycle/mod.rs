@@ -12,6 +12,7 @@ mod held;
 mod host;
 pub mod metrics;
 mod remote;
+mod sender;
 #[cfg(test)]
 mod tests;
 
@@ -21,6 +22,8 @@ pub use host::{Counter, Gauge, Host, SharedError};
 use crate::authz::{self, Context, Pending, Request, Verdict};
 use crate::cache::TokenCache;
 use crate::config::{Config, KeySource, Provider};
+use crate::dpop::gate::Runtime;
+use crate::dpop::raw::ProofSignature;
 use crate::hostsig::{Backend, Transport};
 use crate::jwks::KeySet;
 use crate::reject::Denial;
@@ -70,7 +73,7 @@ pub fn configure(bytes: &[u8], transport: Box<dyn Transport>) -> Option<(Config,
 /// Where a decision starts: a new request, or a held one going on where it stopped.
 enum Step<'r> {
     Decide(&'r Request<'r>),
-    Resume(Pending),
+    Resume(Box<Pending>),
 }
 
 /// Where one provider's keys come from, as this worker tracks them.
@@ -87,6 +90,7 @@ pub struct Worker {
     backend: Backend,
     held: BTreeMap<u32, Held>,
     tick_ms: Option<u64>,
+    dpop: sender::DpopState,
 }
 
 /// Provider `i`'s keys at `now`, wherever they come from.
@@ -128,7 +132,9 @@ impl Worker {
                 }
             })
             .collect();
+        let dpop = sender::DpopState::new(&config, &backend, host);
         Worker {
+            dpop,
             cache: TokenCache::new(config.token_cache_size),
             config: Rc::new(config),
             sources,
@@ -158,28 +164,40 @@ impl Worker {
     }
 
     /// Decides a request from the top, or resumes a held decision with the current keys.
-    fn judge(&mut self, step: Step<'_>, now_ms: u64) -> Verdict {
+    fn judge(&mut self, host: &mut dyn Host, step: Step<'_>, now_ms: u64) -> Verdict {
+        let store = sender::HostStore::new(host);
+        let proofs = ProofSignature {
+            host: Some(self.backend.check()),
+            host_algorithms: &self.dpop.host_algorithms,
+        };
+        let runtime = Runtime {
+            store: &store,
+            secret: self.dpop.secret,
+            nonces: self.dpop.nonces.as_ref(),
+            backend: &proofs,
+        };
         let ctx = Context {
             config: &self.config,
             now: now_ms / 1000,
             backend: self.backend.check(),
+            sender: Some(&runtime),
         };
         let (config, sources) = (&*self.config, &self.sources);
         let keys = |i| keys_at(config, sources, i, now_ms);
         match step {
             Step::Decide(req) => authz::decide(&ctx, req, keys, &mut self.cache),
-            Step::Resume(pending) => authz::resume(&ctx, pending, keys, &mut self.cache),
+            Step::Resume(pending) => authz::resume(&ctx, *pending, keys, &mut self.cache),
         }
     }
 
     /// Decides a new request; [`Outcome::Wait`] holds it until keys arrive.
     pub fn on_request(&mut self, host: &mut dyn Host, id: u32, req: &Request<'_>) -> Outcome {
         let now = host.now_ms();
-        let mut verdict = self.judge(Step::Decide(req), now);
+        let mut verdict = self.judge(host, Step::Decide(req), now);
         if let Verdict::NeedKeys { provider, pending } = verdict {
             // Another worker may have published newer keys since this one last looked.
             verdict = if self.sync(host, provider) {
-                self.judge(Step::Resume(pending), now)
+                self.judge(host, Step::Resume(Box::new(pending)), now)
             } else {
                 Verdict::NeedKeys { provider, pending }
             };
@@ -207,6 +225,7 @@ impl Worker {
     /// Periodic work: catch up with shared keys, start due fetches, settle held requests.
     pub fn on_tick(&mut self, host: &mut dyn Host) -> Vec<(u32, Outcome)> {
         let now = host.now_ms();
+        self.dpop.refresh(host);
         for i in 0..self.sources.len() {
             self.sync(host, i);
             if let Some(r) = self.remote(i) {

@@ -30,6 +30,8 @@ pub struct Requirement {
     pub scopes: Vec<String>,
     /// Providers whose tokens are accepted (indices); `None`: any.
     pub providers: Option<Vec<usize>>,
+    /// Step-up authentication the token must show (RFC 9470).
+    pub step_up: Option<Box<crate::stepup::StepUp>>,
     /// Conditions on the token's claims, all of which must hold.
     pub claims: Vec<ClaimRule>,
     /// `report` mode: the request continues whatever the verdict, which is only counted.
@@ -48,6 +50,7 @@ impl Requirement {
                 allow_anonymous: r.allow_anonymous,
                 scopes: r.scopes.clone(),
                 providers: r.providers.clone(),
+                step_up: r.step_up.clone().map(Box::new),
                 claims: r.claims.clone(),
                 report: r.mode == Mode::Report,
             },
@@ -73,6 +76,8 @@ impl Requirement {
             (None, p) | (p, None) => p,
             (Some(a), Some(b)) => Some(a.into_iter().filter(|i| b.contains(i)).collect()),
         };
+        let (mine, theirs) = (self.step_up.take().map(|s| *s), other.step_up.map(|s| *s));
+        self.step_up = crate::stepup::StepUp::tighten(mine, theirs).map(Box::new);
     }
 }
 

@@ -39,6 +39,9 @@ fn send(worker: &mut Worker, host: &mut Fake, id: u32, kid: &str) -> Outcome {
         path: "/api",
         token_headers: &token_headers,
         method_overrides: &[],
+        dpop: &[],
+        origin: None,
+        peer_certificate: None,
     };
     worker.on_request(host, id, &req)
 }
@@ -355,6 +358,9 @@ fn a_key_replaced_under_its_kid_is_refetched_once_per_cooldown() {
             path: "/",
             token_headers: &token_headers,
             method_overrides: &[],
+            dpop: &[],
+            origin: None,
+            peer_certificate: None,
         };
         w.on_request(h, id, &req)
     };

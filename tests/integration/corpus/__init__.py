@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .cases import ANY, BARE, CASES, REQ, TOK, C, H
+from .cases import ANY, BARE, CASES, DPROOF, DTOK, REQ, TOK, C, H
 from .forge import Attacker, Forge
 
-__all__ = ["ANY", "BARE", "CASES", "REQ", "TOK", "Attack", "Attacker", "C", "Forge", "H", "build", "build_one"]
+__all__ = ["ANY", "BARE", "CASES", "DPROOF", "DTOK", "REQ", "TOK", "Attack", "Attacker", "C", "Forge", "H", "build", "build_one"]
 
 
 @dataclass(frozen=True)

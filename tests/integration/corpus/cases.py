@@ -7,6 +7,8 @@ possibly several). Every case must be answered 401:
   REQ  - `WWW-Authenticate: Bearer error="invalid_request"` (not a single well-formed bearer token)
   BARE - the bare `Bearer` challenge (no bearer credentials at all, RFC 6750 §3.1)
   ANY  - any of the three (repeated headers, which Envoy may join with a comma before the filter sees them)
+  DTOK, DPROOF - `invalid_token` / `invalid_dpop_proof` on the `WWW-Authenticate: DPoP` challenge (a token under the
+         DPoP scheme that cannot be bound, or a bound one without its proof: RFC 9449 §7.1)
 References: RFC 8725 (JWT BCP), RFC 7515 (JWS), RFC 7518 (JWA), RFC 7519 (JWT), RFC 7797 (b64), RFC 8032 (EdDSA),
 RFC 8017 (PKCS#1), RFC 4648 (base64), RFC 6750 (bearer), and verifier CVEs that shipped the bug.
 """
@@ -22,6 +24,9 @@ from typing import Callable
 from .forge import Forge, b64url, compact_json, noncanonical, split_signature, std_alphabet
 
 TOK, REQ, BARE, ANY = "invalid_token", "invalid_request", "bare", "any"
+DTOK, DPROOF = "dpop:invalid_token", "dpop:invalid_dpop_proof"
+# A DPoP key thumbprint (RFC 7638) no test client holds: tokens bound to it can never be used.
+FOREIGN_JKT = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
 
 
 @dataclass(frozen=True)
@@ -563,7 +568,6 @@ CASES: list[C] = [
       "AWS SigV4"),
     C("scheme-token-with-jwt", BARE, lambda f: H("Token " + f.valid()), "RFC 6750 §3.1"),
     C("scheme-jwt-with-jwt", BARE, lambda f: H("JWT " + f.valid()), "RFC 6750 §3.1"),
-    C("scheme-dpop-with-jwt", BARE, lambda f: H("DPoP " + f.valid()), "RFC 9449 §7.1"),
     C("scheme-missing-jwt-only", BARE, lambda f: H(f.valid()), "RFC 6750 §2.1"),
     C("scheme-bearerxyz", BARE, lambda f: H("Bearerxyz"), "RFC 6750 §2.1"),
     C("scheme-bearer-glued-to-token", BARE, lambda f: H("Bearer" + f.valid()), "RFC 6750 §2.1"),
@@ -573,6 +577,19 @@ CASES: list[C] = [
     C("bearer-without-token", REQ, lambda f: H("Bearer"), "RFC 6750 §2.1"),
     C("bearer-and-spaces-only", REQ, lambda f: H("Bearer     "), "RFC 6750 §2.1"),
     C("bearer-and-equals-only", REQ, lambda f: H("Bearer ==="), "RFC 6750 §2.1"),
+
+    # ---- DPoP scheme and sender-constrained tokens (RFC 9449 §7.1, RFC 8705 §3) ------------------------------------
+    C("scheme-dpop-with-unbound-jwt", DTOK, lambda f: H("DPoP " + f.valid()), "RFC 9449 §7.1"),
+    C("scheme-dpop-lower-case-unbound", DTOK, lambda f: H("dpop " + f.valid()), "RFC 9449 §7.1"),
+    C("dpop-bound-token-without-proof", DPROOF, lambda f: H("DPoP " + f.valid(cnf={"jkt": FOREIGN_JKT})),
+      "RFC 9449 §4.3"),
+    C("dpop-bound-token-as-bearer", TOK, lambda f: f.valid(cnf={"jkt": FOREIGN_JKT}), "RFC 9449 §7.1"),
+    C("mtls-bound-token-without-certificate", TOK, lambda f: f.valid(cnf={"x5t#S256": FOREIGN_JKT}), "RFC 8705 §3"),
+    C("cnf-not-an-object", TOK, lambda f: f.valid(cnf="jkt"), "RFC 7800 §3.1"),
+    C("cnf-jkt-not-a-string", DTOK, lambda f: H("DPoP " + f.valid(cnf={"jkt": 7})), "RFC 7800 §3.1"),
+    C("dpop-without-token", REQ, lambda f: H("DPoP"), "RFC 9449 §7.1"),
+    C("dpop-two-tokens", REQ, lambda f: H(f"DPoP {f.valid()} {f.valid()}"), "RFC 9449 §7.1"),
+    C("dpop-joined-after-basic", REQ, lambda f: H("Basic dXNlcjpwYXNz", "DPoP " + f.valid()), "RFC 9110 §5.3"),
 
     # ---- bytes that are not UTF-8 / not ASCII, sent raw (RFC 9110 §5.5 obs-text) -----------------------------------
     C("raw-0xff-inside-token", REQ, lambda f: raw_bearer(f, lambda t: t[:40] + b"\xff" + t[40:]), "RFC 9110 §5.5"),
@@ -589,7 +606,7 @@ def _check_unique() -> None:
     for case in CASES:
         if case.id in seen:
             raise ValueError(f"duplicate corpus id {case.id}")
-        if case.expect not in (TOK, REQ, BARE, ANY):
+        if case.expect not in (TOK, REQ, BARE, ANY, DTOK, DPROOF):
             raise ValueError(f"{case.id}: unknown expectation {case.expect}")
         seen.add(case.id)
 

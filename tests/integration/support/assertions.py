@@ -9,6 +9,19 @@ from .http_client import Response
 _PARAM = re.compile(r'([A-Za-z_]+)="((?:[^"\\]|\\.)*)"')
 
 
+_DPOP_OFFER = re.compile(r'DPoP algs="[A-Za-z0-9 ]+"(, resource_metadata="[^"]+")?')
+
+
+def bearer_challenges(resp: Response) -> list[str]:
+    """The WWW-Authenticate values but the bare `DPoP algs="…"` challenge jwt-guard adds wherever a provider
+    accepts DPoP (the default, RFC 9449 §7.1), which is checked to be exactly that."""
+    values = resp.header_values("www-authenticate")
+    for value in values:
+        if value.startswith("DPoP "):
+            assert _DPOP_OFFER.fullmatch(value), f"unexpected DPoP challenge {value!r}"
+    return [v for v in values if not v.startswith("DPoP ")]
+
+
 def challenge(resp: Response) -> tuple[str, dict[str, str]]:
     """The WWW-Authenticate header split into its scheme and its auth-params."""
     value = resp.header("www-authenticate")
@@ -51,7 +64,7 @@ def assert_invalid_token(resp: Response, token: str, pattern: str) -> str:
 def assert_missing_token(resp: Response) -> None:
     """401 with the bare `Bearer` challenge and the contract's fixed body."""
     assert resp.status == 401, resp.body
-    assert resp.header_values("www-authenticate") == ["Bearer"]
+    assert bearer_challenges(resp) == ["Bearer"]
     assert (resp.header("content-type") or "").startswith("application/json")
     assert resp.json() == {"error": "unauthorized", "error_description": "bearer token required"}
 

@@ -17,9 +17,9 @@ import time
 
 import yaml
 
-from corpus import ANY, BARE, REQ, TOK, Attack, Attacker, Forge
+from corpus import ANY, BARE, DPROOF, DTOK, REQ, TOK, Attack, Attacker, Forge
 
-from .assertions import challenge
+from .assertions import bearer_challenges, challenge
 from .envoy import Envoy
 from .http_client import Response
 
@@ -78,7 +78,15 @@ def assert_refused(resp: Response, attack: Attack) -> None:
     """401 with the challenge `attack.expect` names, a JSON error body, and no credentials echoed."""
     where = f"{attack.id} ({attack.ref})"
     assert resp.status == 401, f"{where}: want 401, got {resp.status}: {resp.body[:300]!r} {resp.headers}"
-    challenges = resp.header_values("www-authenticate")
+    if attack.expect in (DTOK, DPROOF):
+        code = attack.expect.split(":", 1)[1]
+        values = resp.header_values("www-authenticate")
+        dpop = [v for v in values if v.startswith("DPoP ")]
+        assert len(dpop) == 1 and f'error="{code}"' in dpop[0], f"{where}: challenges {values}"
+        assert resp.json().get("error") == code, f"{where}: body {resp.body[:300]!r}"
+        assert_nothing_echoed(resp, attack)
+        return
+    challenges = bearer_challenges(resp)
     assert len(challenges) == 1, f"{where}: WWW-Authenticate {challenges}"
     body = resp.json()
     if attack.expect == BARE:
@@ -108,7 +116,10 @@ def verdict(resp: Response) -> str:
     """A short name for an answer: "allow", "bare", the RFC 6750 error code, or the status."""
     if resp.status != 401:
         return "allow" if resp.status == 200 else str(resp.status)
-    values = resp.header_values("www-authenticate")
+    for value in resp.header_values("www-authenticate"):
+        if value.startswith("DPoP ") and 'error="' in value:
+            return "dpop:" + value.split('error="', 1)[1].split('"', 1)[0]
+    values = bearer_challenges(resp)
     if values == ["Bearer"]:
         return BARE
     return challenge(resp)[1].get("error", "401?")

@@ -1,0 +1,92 @@
+//! DPoP's process-wide state on one worker: the replay store's buckets (created before
+//! the worker serves), the process secret in shared data (re-read each tick, so workers
+//! that raced at start agree), the nonces derived from it, and which proof algorithms
+//! the host verifies. Shared data goes through the [`Host`].
+
+use super::host::{Host, SharedError};
+use crate::alg::Algorithm;
+use crate::config::Config;
+use crate::dpop::nonce::Nonces;
+use crate::dpop::replay::ReplayCache;
+use crate::dpop::store::{self, CasStore, StoreError};
+use crate::hostsig::Backend;
+use std::cell::RefCell;
+
+/// The host's shared data as a [`CasStore`].
+pub struct HostStore<'h>(RefCell<&'h mut dyn Host>);
+
+impl<'h> HostStore<'h> {
+    /// Shared data of `host`.
+    pub fn new(host: &'h mut dyn Host) -> HostStore<'h> {
+        HostStore(RefCell::new(host))
+    }
+}
+
+impl CasStore for HostStore<'_> {
+    fn get(&self, key: &str) -> Option<(Vec<u8>, u32)> {
+        self.0.borrow().shared_get(key)
+    }
+
+    fn set(&self, key: &str, value: &[u8], cas: Option<u32>) -> Result<(), StoreError> {
+        match self.0.borrow_mut().shared_set(key, value, cas.unwrap_or(0)) {
+            Ok(()) => Ok(()),
+            Err(SharedError::CasMismatch) => Err(StoreError::CasMismatch),
+            Err(SharedError::Failed) => Err(StoreError::Unavailable),
+        }
+    }
+}
+
+/// One worker's DPoP state.
+pub struct DpopState {
+    pub secret: [u8; 32],
+    pub nonces: Option<Nonces>,
+    /// Proof algorithms verified on the host.
+    pub host_algorithms: Vec<Algorithm>,
+}
+
+impl DpopState {
+    /// Creates the replay buckets (when some provider accepts DPoP) and adopts the process
+    /// secret (stored by the first worker).
+    pub fn new(config: &Config, backend: &Backend, host: &mut dyn Host) -> DpopState {
+        let mut fresh = [0u8; 32];
+        for chunk in fresh.chunks_mut(8) {
+            for (d, s) in chunk.iter_mut().zip(host.random().to_le_bytes()) {
+                *d = s;
+            }
+        }
+        let store = HostStore::new(host);
+        if config.offer.dpop {
+            ReplayCache::new(config.dpop.proof_window_s, config.clock_skew_s).ensure(&store);
+        }
+        let secret = store::shared_secret(&store, fresh);
+        let host_algorithms = match backend {
+            Backend::Host(h) if h.ecdsa() => vec![
+                Algorithm::RS256,
+                Algorithm::RS384,
+                Algorithm::RS512,
+                Algorithm::ES256,
+                Algorithm::ES384,
+            ],
+            Backend::Host(_) => vec![Algorithm::RS256, Algorithm::RS384, Algorithm::RS512],
+            _ => vec![],
+        };
+        DpopState {
+            secret,
+            nonces: config.dpop.nonce.then(|| Nonces::new(secret)),
+            host_algorithms,
+        }
+    }
+
+    /// Adopts the stored secret if another worker's write won a start-up race.
+    pub fn refresh(&mut self, host: &dyn Host) {
+        let stored = host
+            .shared_get(store::SECRET_KEY)
+            .and_then(|(v, _)| <[u8; 32]>::try_from(v.as_slice()).ok());
+        if let Some(secret) = stored.filter(|s| *s != self.secret) {
+            self.secret = secret;
+            if self.nonces.is_some() {
+                self.nonces = Some(Nonces::new(secret));
+            }
+        }
+    }
+}
