@@ -42,7 +42,7 @@ pub fn counters(config: &Config) -> Vec<(Counter, String)> {
         ));
         all.push((
             Counter::KeysDropped(i),
-            format!("jwt_guard.jwks_keys_dropped.{name}"),
+            format!("jwt_guard.jwks_stale_drops.{name}"),
         ));
         if let crate::config::KeySource::Discovered(_) = p.keys {
             all.push((

@@ -29,10 +29,10 @@ def test_keys_older_than_max_stale_are_dropped_then_revived(launch, jwks_server,
         assert resp.status == 503, f"stale keys still in use: {resp.status} {resp.body!r}"
         assert int(resp.header("retry-after")) >= 1
         assert resp.json()["error"] == "temporarily_unavailable"
-        envoy.wait_metric("jwt_guard.jwks_keys_dropped.prod", 1)
+        envoy.wait_metric("jwt_guard.jwks_stale_drops.prod", 1)
         envoy.wait_log(r"provider prod: keys dropped, last successful fetch \d+s ago exceeds max_stale_s")
         time.sleep(1.5)
-        assert envoy.metric("jwt_guard.jwks_keys_dropped.prod") == 1, "dropped once, not per request or per tick"
+        assert envoy.metric("jwt_guard.jwks_stale_drops.prod") == 1, "dropped once, not per request or per tick"
     finally:
         jwks_server.heal()
     deadline = time.monotonic() + 20
