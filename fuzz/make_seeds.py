@@ -74,14 +74,18 @@ def load_keys() -> dict[str, SigningKey]:
 
 
 def plugin_config(keys: dict[str, SigningKey]) -> dict:
-    """One inline-JWKS provider, the shared deployment's rules and claim headers, no token cache."""
+    """One inline-JWKS provider, the shared deployment's rules and claim headers plus a claims rule and a report-mode
+    rule, the bearer header and a cookie as token sources, no token cache."""
     shared = guard_config()
     return {
         "providers": [{"name": "prod", "issuer": ISSUER, "audiences": [AUDIENCE],
                        "jwks": json.dumps(jwks(*keys.values()))}],
         "clock_skew_s": SKEW,
         "max_token_bytes": 8192,
-        "rules": shared["rules"],
+        "token_sources": [{"header": "authorization", "scheme": "Bearer"}, {"cookie": "access_token"}],
+        "rules": [{"prefix": "/claims", "claims": [{"claim": "sub", "exists": True},
+                                                   {"path": ["https://example.test/org", "tier"], "in": ["gold"]}]},
+                  {"prefix": "/report", "mode": "report", "scopes": ["read:report"]}, *shared["rules"]],
         "forward_claims": shared["forward_claims"],
         "forward_payload_header": shared["forward_payload_header"],
         "token_cache_size": 0,
@@ -134,6 +138,7 @@ def main() -> None:
     counts = {}
     counts["token_verify"] = write_seeds(args.out / "token_verify", [
         *(f"Bearer {t}".encode() for t in valid),
+        *(f"cookie: theme=dark; access_token={t}".encode() for t in valid[:2]),
         *(b"\n".join(a.authorization) for a in attacks),
     ], args.sample, keep=len(valid))
     documents = [json.dumps(jwks(*keys.values())).encode(), *(json.dumps(jwks(k)).encode() for k in keys.values()),
@@ -145,6 +150,16 @@ def main() -> None:
                                            "jwks_cluster": "c", "jwks_uri": "https://t/.well-known/jwks.json",
                                            "algorithms": ["RS256", "ES256"], "refresh_interval_s": 600,
                                            "refetch_cooldown_s": 30, "jwks_timeout_ms": 5000}]}).encode()]
+    configs += [json.dumps({  # every key of issue 11
+        "providers": [{"name": "kc", "issuer": "https://sso.test/realms/prod", "audiences": ["api"], "discovery": True,
+                       "jwks_cluster": "kc", "discovery_cluster": "kc-meta", "clients": ["spa"], "profile": "rfc9068"},
+                      {"name": "a0", "issuers": ["https://login.test/", "https://t.auth0.test/"], "audiences": ["api"],
+                       "jwks_cluster": "a0", "profile": "any"}],
+        "token_sources": [{"header": "authorization", "scheme": "Bearer"}, {"header": "x-token"}, {"cookie": "at"}],
+        "rules": [{"prefix": "/a", "mode": "report", "claims": [
+            {"claim": "https://x.test/roles", "contains": "admin"}, {"path": ["org", "tier"], "in": ["gold", 1]},
+            {"claim": "email_verified", "equals": True}, {"claim": "ext", "exists": False}]},
+            {"prefix": "/b", "mode": "enforce"}]}).encode()]
     counts["config_parse"] = write_seeds(args.out / "config_parse", configs, args.sample)
     json_texts = [t for a in attacks if a.token for t in segments_json(a.token)] + documents + configs
     counts["json_strict"] = write_seeds(args.out / "json_strict", json_texts, args.sample)

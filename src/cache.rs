@@ -27,6 +27,9 @@ pub struct Verified {
     pub cnf: crate::dpop::scheme::Confirmation,
     /// How and when the user signed in, for step-up rules.
     pub auth: crate::stepup::AuthContext,
+    /// The configured `claims` conditions this token fails (rules' conditions are judged
+    /// once, at verification, so a cached token needs no claims kept).
+    pub unmet: Vec<crate::claims::ClaimRule>,
 }
 
 /// The cache key of a token.
@@ -164,6 +167,7 @@ mod tests {
             withheld: 0,
             cnf: Default::default(),
             auth: Default::default(),
+            unmet: vec![],
         }
     }
 

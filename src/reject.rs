@@ -24,6 +24,11 @@ pub enum Reason {
     InsufficientUserAuthentication,
     /// The token is bound to a DPoP key or a client certificate the sender did not prove.
     Sender(SenderError),
+    NotJwt,
+    Encrypted,
+    Profile,
+    Client,
+    ClaimRule,
 }
 
 impl Reason {
@@ -68,6 +73,11 @@ impl Reason {
         Reason::Sender(SenderError::ALL[20]),
         Reason::Sender(SenderError::ALL[21]),
         Reason::Sender(SenderError::ALL[22]),
+        Reason::NotJwt,
+        Reason::Encrypted,
+        Reason::Profile,
+        Reason::Client,
+        Reason::ClaimRule,
     ];
 
     /// The metric suffix: `jwt_guard.denied.<name>`.
@@ -90,6 +100,11 @@ impl Reason {
             Reason::KeysUnavailable => "keys_unavailable",
             Reason::InsufficientUserAuthentication => "insufficient_user_authentication",
             Reason::Sender(e) => e.reason(),
+            Reason::NotJwt => "not_jwt",
+            Reason::Encrypted => "encrypted",
+            Reason::Profile => "profile",
+            Reason::Client => "client",
+            Reason::ClaimRule => "claim_rule",
         }
     }
 
@@ -97,7 +112,7 @@ impl Reason {
     pub fn status(self) -> u32 {
         match self {
             Reason::AmbiguousRequest => 400,
-            Reason::InsufficientScope => 403,
+            Reason::InsufficientScope | Reason::ClaimRule => 403,
             Reason::KeysUnavailable => 503,
             _ => 401,
         }
@@ -108,7 +123,7 @@ impl Reason {
         match self {
             Reason::MissingToken => "unauthorized",
             Reason::InvalidRequest | Reason::AmbiguousRequest => "invalid_request",
-            Reason::InsufficientScope => "insufficient_scope",
+            Reason::InsufficientScope | Reason::ClaimRule => "insufficient_scope",
             Reason::KeysUnavailable => "temporarily_unavailable",
             Reason::InsufficientUserAuthentication => crate::stepup::ERROR,
             Reason::Sender(e) => e.error_code(),
@@ -140,6 +155,11 @@ impl Reason {
             Reason::KeysUnavailable => "the issuer's keys cannot be obtained (first fetch failed, or dropped after `max_stale_s`)",
             Reason::InsufficientUserAuthentication => "the token's `acr` is not in the rule's `acr_values`, or its `auth_time` is older than `max_age_s`",
             Reason::Sender(e) => e.when(),
+            Reason::NotJwt => "an opaque token (no `.`): \"token is not a JWT: request an access token with this API's audience\"",
+            Reason::Encrypted => "a JWE (five segments): \"token is encrypted (JWE); jwt-guard verifies signed tokens only\"",
+            Reason::Profile => "with `profile: \"rfc9068\"`: `typ` is not `at+jwt`, or `sub`, `client_id`, `iat` or `jti` is missing",
+            Reason::Client => "with `clients`: `azp` or `client_id` is not listed (\"client not accepted\")",
+            Reason::ClaimRule => "a valid token failing the route's `claims` (the description names the claim, never its value)",
         }
     }
 }
@@ -169,6 +189,14 @@ pub enum TokenError {
     UnknownKey,
     /// The signature does not verify.
     Signature,
+    /// An opaque token (no `.`): not a JWT at all.
+    NotJwt,
+    /// A JWE (five segments): encrypted, not signed.
+    Encrypted,
+    /// Not the provider's token profile (RFC 9068).
+    Profile(&'static str),
+    /// `azp` / `client_id` not among the provider's `clients`.
+    Client,
 }
 
 impl TokenError {
@@ -185,6 +213,10 @@ impl TokenError {
             TokenError::Audience => Reason::Audience,
             TokenError::UnknownKey => Reason::UnknownKey,
             TokenError::Signature => Reason::Signature,
+            TokenError::NotJwt => Reason::NotJwt,
+            TokenError::Encrypted => Reason::Encrypted,
+            TokenError::Profile(_) => Reason::Profile,
+            TokenError::Client => Reason::Client,
         }
     }
 
@@ -202,6 +234,10 @@ impl TokenError {
             TokenError::Audience => "audience not accepted".into(),
             TokenError::UnknownKey => "unknown key (kid) for this issuer".into(),
             TokenError::Signature => "signature verification failed".into(),
+            TokenError::NotJwt => crate::sources::OPAQUE.into(),
+            TokenError::Encrypted => crate::sources::ENCRYPTED.into(),
+            TokenError::Profile(why) => why.into(),
+            TokenError::Client => "client not accepted".into(),
         }
     }
 }
@@ -238,6 +274,8 @@ pub enum Denial {
         insufficient: Box<Insufficient>,
         scheme: Scheme,
     },
+    /// A valid token whose claim (named, never its value) fails the route's `claims`.
+    ClaimRule(String),
 }
 
 /// A complete local reply.
@@ -260,6 +298,7 @@ impl Denial {
             Denial::KeysUnavailable { .. } => Reason::KeysUnavailable,
             Denial::Sender { error, .. } => Reason::Sender(error.kind()),
             Denial::StepUp { .. } => Reason::InsufficientUserAuthentication,
+            Denial::ClaimRule(_) => Reason::ClaimRule,
         }
     }
 
@@ -291,6 +330,7 @@ impl Denial {
         let step_up_params;
         let sender_text;
         let token_text;
+        let claim_text;
         let (challenged, problem, description): (bool, Option<Problem<'_>>, String) = match self {
             Denial::MissingToken => (true, None, "bearer token required".into()),
             Denial::InvalidRequest(why) => {
@@ -344,6 +384,11 @@ impl Denial {
                     params: &step_up_params,
                 };
                 (true, Some(problem), problem.description.to_string())
+            }
+            Denial::ClaimRule(claim) => {
+                claim_text = format!("claim {claim} does not satisfy this route");
+                let problem = bearer("insufficient_scope", &claim_text);
+                (true, Some(problem), claim_text.clone())
             }
         };
         let mut headers = vec![("content-type", "application/json".to_string())];
@@ -457,6 +502,10 @@ mod tests {
             TokenError::Audience,
             TokenError::UnknownKey,
             TokenError::Signature,
+            TokenError::NotJwt,
+            TokenError::Encrypted,
+            TokenError::Profile("x"),
+            TokenError::Client,
         ];
         let denials = token_errors.into_iter().map(Denial::InvalidToken).chain([
             Denial::MissingToken,
@@ -471,6 +520,7 @@ mod tests {
                 }),
                 scheme: Scheme::Bearer,
             },
+            Denial::ClaimRule("x".into()),
         ]);
         let senders = SenderError::ALL
             .into_iter()

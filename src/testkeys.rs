@@ -105,3 +105,16 @@ pub fn sign_es256_next(kid: &str, claims: &str) -> String {
         .sign(claims_of(claims))
         .unwrap()
 }
+
+/// An RS256 token under `kid` whose header `typ` is `typ` (jwt-simple writes "JWT" otherwise).
+pub fn sign_rs256_typed(kid: &str, typ: &str, claims: &str) -> String {
+    let options = jwt_simple::prelude::HeaderOptions {
+        signature_type: Some(typ.to_string()),
+        ..Default::default()
+    };
+    rsa()
+        .clone()
+        .with_key_id(kid)
+        .sign_with_options(claims_of(claims), &options)
+        .unwrap()
+}

@@ -3,6 +3,7 @@
 
 use crate::alg::Algorithm;
 use crate::reject::TokenError;
+use crate::sources::Shape;
 use crate::{b64, json};
 use jwt_simple::claims::JWTClaims;
 use serde_json::{Map, Value};
@@ -82,6 +83,8 @@ pub struct Jws<'a> {
     pub alg: Algorithm,
     /// The header's `kid`.
     pub kid: Option<String>,
+    /// The header's `typ` (a JWT type; the provider's profile may require `at+jwt`).
+    pub typ: Option<String>,
     /// The decoded claims.
     pub claims: Claims,
 }
@@ -96,6 +99,11 @@ pub fn parse(token: &str, max_bytes: usize) -> Result<Jws<'_>, TokenError> {
     if token.len() > max_bytes {
         return Err(TokenError::Malformed("token too large"));
     }
+    match Shape::of(token) {
+        Shape::Opaque => return Err(TokenError::NotJwt),
+        Shape::Jwe => return Err(TokenError::Encrypted),
+        Shape::Jws | Shape::Other => {}
+    }
     let mut parts = token.split('.');
     let (Some(header_b64), Some(payload_b64), Some(sig_b64), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -106,7 +114,7 @@ pub fn parse(token: &str, max_bytes: usize) -> Result<Jws<'_>, TokenError> {
         .ok_or(TokenError::Malformed("header is not base64url"))?;
     let header = json::parse_object(&header_bytes)
         .map_err(|_| TokenError::Malformed("header is not a JSON object"))?;
-    let (alg, kid) = check_header(&header)?;
+    let (alg, kid, typ) = check_header(&header)?;
     let payload_bytes = b64::decode(payload_b64.as_bytes())
         .ok_or(TokenError::Malformed("payload is not base64url"))?;
     let signature = b64::decode(sig_b64.as_bytes())
@@ -129,11 +137,15 @@ pub fn parse(token: &str, max_bytes: usize) -> Result<Jws<'_>, TokenError> {
         signature,
         alg,
         kid,
+        typ,
         claims,
     })
 }
 
-fn check_header(header: &Map<String, Value>) -> Result<(Algorithm, Option<String>), TokenError> {
+/// A header's `alg`, `kid` and `typ`.
+type Header = (Algorithm, Option<String>, Option<String>);
+
+fn check_header(header: &Map<String, Value>) -> Result<Header, TokenError> {
     let alg = match header.get("alg") {
         Some(Value::String(name)) => {
             Algorithm::parse(name).ok_or(TokenError::Algorithm("algorithm not accepted"))?
@@ -148,18 +160,21 @@ fn check_header(header: &Map<String, Value>) -> Result<(Algorithm, Option<String
     if header.contains_key("b64") {
         return Err(TokenError::Malformed("unencoded payload not supported"));
     }
-    match header.get("typ") {
-        None => {}
+    let typ = match header.get("typ") {
+        None => None,
         Some(Value::String(t))
-            if t.eq_ignore_ascii_case("jwt") || t.to_ascii_lowercase().ends_with("+jwt") => {}
+            if t.eq_ignore_ascii_case("jwt") || t.to_ascii_lowercase().ends_with("+jwt") =>
+        {
+            Some(t.clone())
+        }
         Some(_) => return Err(TokenError::Malformed("typ is not a JWT type")),
-    }
+    };
     let kid = match header.get("kid") {
         None => None,
         Some(Value::String(k)) if k.len() <= MAX_KID_LEN => Some(k.clone()),
         Some(_) => return Err(TokenError::Malformed("kid is not a short string")),
     };
-    Ok((alg, kid))
+    Ok((alg, kid, typ))
 }
 
 fn check_claim_types(payload: &Map<String, Value>) -> Result<(), TokenError> {

@@ -25,10 +25,18 @@ fuzz_target!(|data: &[u8]| {
             "provider {} accepted without algorithms",
             p.name
         );
-        let (_, found) = cfg
-            .provider_for(&p.issuer)
-            .expect("a configured issuer is found");
-        assert_eq!(found.name, p.name);
+        assert!(!p.issuers.is_empty(), "provider {} without issuers", p.name);
+        for issuer in &p.issuers {
+            let (_, found) = cfg
+                .provider_for(issuer)
+                .expect("a configured issuer is found");
+            assert_eq!(found.name, p.name, "issuer {issuer:?} claimed by two providers");
+        }
+    }
+    assert!(!cfg.token_headers().is_empty(), "no token source");
+    for rule in &cfg.rules {
+        assert!(rule.claims.len() <= jwt_guard::claims::MAX_CLAIM_RULES);
+        assert!(rule.claims.iter().all(|c| !c.name().is_empty()));
     }
     for header in cfg.managed_headers() {
         assert!(

@@ -40,6 +40,8 @@ fn single(cfg: &Config, method: &str, reading: &[u8]) -> Requirement {
             scopes: r.scopes.clone(),
             providers: r.providers.clone(),
             step_up: r.step_up.clone().map(Box::new),
+            claims: r.claims.clone(),
+            report: r.mode == jwt_guard::config::Mode::Report,
         },
         None => Requirement::default(),
     }
@@ -53,6 +55,8 @@ fn at_least_as_strict(a: &Requirement, b: &Requirement) -> bool {
             (None, Some(_)) => false,
             (Some(x), Some(y)) => x.iter().all(|i| y.contains(i)),
         }
+        && b.claims.iter().all(|c| a.claims.contains(c))
+        && (b.report || !a.report)
 }
 
 fuzz_target!(|data: &[u8]| {

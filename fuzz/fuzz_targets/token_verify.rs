@@ -1,4 +1,5 @@
-//! Authorization header values -> the filter's whole decision (extraction, strict parsing, issuer, keys, claims,
+//! Token header values (one per line; a line `cookie: …` is a Cookie header, any other an Authorization value)
+//! -> the filter's whole decision (extraction, strict parsing, issuer, keys, claims,
 //! signature, scopes, cache), with a fixed inline JWKS and a fixed clock, through the differential backend
 //! ("both": jwt-simple and a host-style check of RS*, and of ES256/ES384 as DER signatures over DER SPKI). Oracles:
 //! no panic; the backends never disagree; the cached verdict equals the fresh one; and whatever is accepted verifies
@@ -14,6 +15,7 @@ use jwt_guard::hostsig::{
     Both, HostSignature, Transport, TransportError, VerifySignatureArguments, VerifySignatureResult,
 };
 use jwt_guard::jwks::KeySet;
+use jwt_guard::sources;
 use jwt_guard::token::{self, Credentials};
 use jwt_guard::verify::{self, JwtSimple};
 use libfuzzer_sys::fuzz_target;
@@ -110,7 +112,13 @@ fn inline_keys(cfg: &Config, i: usize) -> Option<&KeySet> {
 fuzz_target!(|data: &[u8]| {
     let cfg = config();
     let text = String::from_utf8_lossy(data);
-    let values: Vec<&str> = text.split('\n').collect();
+    let headers: Vec<(&str, &str)> = text
+        .split('\n')
+        .map(|line| match line.strip_prefix("cookie: ") {
+            Some(cookie) => ("cookie", cookie),
+            None => ("authorization", line),
+        })
+        .collect();
     // RS* only on the stand-in host (ES* stay on jwt-simple here; hostsig's unit tests
     // check the ES* DER path against RustCrypto p256/p384).
     let backend = Both::new(JwtSimple, HostSignature::new(RustCrypto, true));
@@ -125,11 +133,13 @@ fuzz_target!(|data: &[u8]| {
         ("GET", "/api/items"),
         ("DELETE", "/admin/users"),
         ("GET", "/healthz/../admin"),
+        ("GET", "/claims/x"),
+        ("GET", "/report/x"),
     ] {
         let req = Request {
             method,
             path,
-            authorization: &values,
+            token_headers: &headers,
             method_overrides: &[],
             dpop: &[],
             origin: None,
@@ -139,8 +149,15 @@ fuzz_target!(|data: &[u8]| {
         let fresh = authz::decide(&ctx, &req, |i| inline_keys(cfg, i), &mut cache);
         let cached = authz::decide(&ctx, &req, |i| inline_keys(cfg, i), &mut cache);
         assert_eq!(fresh, cached, "a cached verdict differs from the fresh one");
-        if let Verdict::Allow { .. } = fresh {
-            if let Credentials::Bearer(tok) = token::extract(&values) {
+        if let Verdict::Allow { .. } | Verdict::Report { would: None, .. } = fresh {
+            let lookup = |name: &str| {
+                headers
+                    .iter()
+                    .filter(|(n, _)| *n == name)
+                    .map(|(_, v)| *v)
+                    .collect()
+            };
+            if let Credentials::Bearer(tok) = sources::extract(&cfg.token_sources, lookup) {
                 assert!(
                     oracle::genuine(tok, jwks()),
                     "accepted a token that does not verify independently: {tok:?}"

@@ -1,7 +1,8 @@
 //! One request's verdict, read in the request's order: route requirement (over every
 //! reading of path and method), credentials, verified-token cache, token parsing,
-//! issuer, keys, verification, scopes. A request that needs newer keys stops with a
-//! [`Pending`] and [`resume`]s where it stopped once the host has them.
+//! issuer, keys, verification, token profile and client, scopes, claims. A request that
+//! needs newer keys stops with a [`Pending`] and [`resume`]s where it stopped once the
+//! host has them. On a `report`-mode route the verdict becomes [`Verdict::Report`].
 
 pub mod forward;
 #[cfg(test)]
@@ -10,6 +11,7 @@ mod sender_tests;
 mod tests;
 
 use crate::cache::{self, Digest, TokenCache, Verified};
+use crate::claims::ClaimRule;
 use crate::config::Config;
 use crate::dpop::gate::{self, Gate, Presentation, Runtime, SenderError, Sent};
 use crate::dpop::htu::Origin;
@@ -17,16 +19,20 @@ use crate::dpop::scheme::{self, Confirmation, Presented, Scheme};
 use crate::jwks::{KeyId, KeySet};
 use crate::policy::{self, Requirement};
 use crate::reject::{Denial, TokenError};
+use crate::sources::TokenSource;
 use crate::stepup::AuthContext;
-use crate::token;
+use crate::token::{Credentials, Jws};
 use crate::verify::{self, SignatureCheck};
+use crate::{profile, sources, token};
 
 /// The parts of a request the decision reads.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
     pub method: &'a str,
     pub path: &'a str,
-    pub authorization: &'a [&'a str],
+    /// The values of the headers the token sources read ([`Config::token_headers`]), as
+    /// (lower-case name, value) pairs in request order; a name may repeat.
+    pub token_headers: &'a [(&'a str, &'a str)],
     /// Values of the method-override headers ([`Config::method_override_headers`]).
     pub method_overrides: &'a [&'a str],
     /// Every `DPoP` header value.
@@ -48,6 +54,14 @@ pub enum Verdict {
     },
     /// Refuse it.
     Deny(Denial),
+    /// A `report`-mode route: let it through whatever the verdict. `would` is the refusal
+    /// enforcement would answer (count it, log it at info without the token); `headers`
+    /// are set only for a verified token (never claims of one that did not verify).
+    Report {
+        headers: Vec<(String, String)>,
+        withheld: u32,
+        would: Option<Denial>,
+    },
     /// Provider `provider` has no keys yet, none with the token's `kid`, or its key under
     /// that `kid` did not verify the signature: the host fetches newer keys (rate-limited
     /// by `refetch_cooldown_s` unless it is a first fetch) and calls [`resume`], or
@@ -111,19 +125,77 @@ pub fn decide<'k>(
         Ok(need) => need,
         Err(denial) => return Verdict::Deny(denial),
     };
-    let (scheme, token) = match scheme::extract(req.authorization) {
-        Presented::None if need.allow_anonymous => {
-            return Verdict::Allow {
-                headers: vec![],
-                withheld: 0,
+    let report = need.report;
+    reported(report, enforce(ctx, req, need, keys, cache))
+}
+
+/// The final answer for a request that waited in vain (no newer keys can be had): its
+/// fallback, with `retry_after_s` for a `KeysUnavailable`, reported on a `report` route.
+pub fn give_up(pending: &Pending, retry_after_s: u64) -> Verdict {
+    reported(
+        pending.need.report,
+        Verdict::Deny(pending.give_up(retry_after_s)),
+    )
+}
+
+/// `verdict` as a `report`-mode route answers it: always through.
+fn reported(report: bool, verdict: Verdict) -> Verdict {
+    match verdict {
+        Verdict::Allow { headers, withheld } if report => Verdict::Report {
+            headers,
+            withheld,
+            would: None,
+        },
+        Verdict::Deny(denial) if report => Verdict::Report {
+            headers: vec![],
+            withheld: 0,
+            would: Some(denial),
+        },
+        other => other,
+    }
+}
+
+/// The verdict as enforced.
+fn enforce<'k>(
+    ctx: &Context<'_>,
+    req: &Request<'_>,
+    need: Requirement,
+    keys: impl Fn(usize) -> Option<&'k KeySet>,
+    cache: &mut TokenCache,
+) -> Verdict {
+    let lookup = |name: &str| {
+        req.token_headers
+            .iter()
+            .filter(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+            .collect()
+    };
+    // A `DPoP` token (RFC 9449 §7.1) is read from `Authorization`, when that header is a
+    // token source and no source holds a bearer token.
+    let authorization: Vec<&str> = if ctx.config.token_sources.contains(&TokenSource::bearer()) {
+        lookup("authorization")
+    } else {
+        vec![]
+    };
+    let (scheme, token) = match sources::extract(&ctx.config.token_sources, lookup) {
+        Credentials::Bearer(token) => (Scheme::Bearer, token),
+        Credentials::Invalid(why) => return Verdict::Deny(Denial::InvalidRequest(why)),
+        Credentials::None => match scheme::extract(&authorization) {
+            Presented::Token(Scheme::Dpop, token) => (Scheme::Dpop, token),
+            Presented::Invalid(why) => return Verdict::Deny(Denial::InvalidRequest(why)),
+            Presented::None | Presented::Token(Scheme::Bearer, _) if need.allow_anonymous => {
+                return Verdict::Allow {
+                    headers: vec![],
+                    withheld: 0,
+                }
             }
-        }
-        Presented::None if !req.dpop.is_empty() => {
-            return Verdict::Deny(Denial::InvalidRequest("DPoP proof without an access token"))
-        }
-        Presented::None => return Verdict::Deny(Denial::MissingToken),
-        Presented::Invalid(why) => return Verdict::Deny(Denial::InvalidRequest(why)),
-        Presented::Token(scheme, token) => (scheme, token),
+            Presented::None | Presented::Token(Scheme::Bearer, _) if !req.dpop.is_empty() => {
+                return Verdict::Deny(Denial::InvalidRequest("DPoP proof without an access token"))
+            }
+            Presented::None | Presented::Token(Scheme::Bearer, _) => {
+                return Verdict::Deny(Denial::MissingToken)
+            }
+        },
     };
     let presented = Presentation {
         scheme,
@@ -162,14 +234,15 @@ pub fn resume<'k>(
     cache: &mut TokenCache,
 ) -> Verdict {
     let proofs: Vec<&str> = pending.sent.proofs.iter().map(String::as_str).collect();
+    let report = pending.need.report;
     let held = Held {
         token: &pending.token,
-        need: pending.need.clone(),
+        need: pending.need,
         digest: pending.digest,
         failed_key: pending.failed_key,
         presented: pending.sent.presentation(&pending.token, &proofs),
     };
-    judge(ctx, held, true, keys, cache)
+    reported(report, judge(ctx, held, true, keys, cache))
 }
 
 /// A token on its way through [`judge`].
@@ -248,6 +321,12 @@ fn judge<'k>(
     );
     match result {
         Ok((window, key)) => {
+            if let Err(why) = provider.profile.check(jws.typ.as_deref(), &jws.claims) {
+                return invalid(TokenError::Profile(why));
+            }
+            if !profile::client_accepted(&provider.clients, &jws.claims) {
+                return invalid(TokenError::Client);
+            }
             let Ok(cnf) = Confirmation::of(&jws.claims) else {
                 let denial = Denial::sender(SenderError::Confirmation, held.presented.scheme, None);
                 return Verdict::Deny(denial);
@@ -262,6 +341,7 @@ fn judge<'k>(
                 withheld,
                 cnf,
                 auth: AuthContext::of(&jws.claims),
+                unmet: unmet_claims(cfg, &jws),
             };
             let verdict = finish(ctx, &held.need, &verified, &held.presented);
             if let Some(digest) = held.digest {
@@ -354,14 +434,35 @@ fn sender(ctx: &Context<'_>, v: &Verified, p: &Presentation<'_>) -> Result<(), S
     )
 }
 
-/// Allows a verified token if it grants every scope the route requires.
+/// Allows a verified token if it grants every scope the route requires and meets every
+/// `claims` condition.
 fn grant(need: &Requirement, verified: &Verified) -> Verdict {
-    if policy::missing_scopes(&need.scopes, &verified.granted).is_empty() {
-        Verdict::Allow {
-            headers: verified.headers.clone(),
-            withheld: verified.withheld,
-        }
-    } else {
-        Verdict::Deny(Denial::InsufficientScope(need.scopes.clone()))
+    if !policy::missing_scopes(&need.scopes, &verified.granted).is_empty() {
+        return Verdict::Deny(Denial::InsufficientScope(need.scopes.clone()));
     }
+    if let Some(unmet) = need.claims.iter().find(|c| verified.unmet.contains(c)) {
+        return Verdict::Deny(Denial::ClaimRule(unmet.name()));
+    }
+    Verdict::Allow {
+        headers: verified.headers.clone(),
+        withheld: verified.withheld,
+    }
+}
+
+/// Every configured `claims` condition the token fails, judged once per verification.
+fn unmet_claims(cfg: &Config, jws: &Jws<'_>) -> Vec<ClaimRule> {
+    if !cfg.has_claim_rules() {
+        return Vec::new();
+    }
+    let payload = match serde_json::to_value(&jws.claims) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    let mut unmet: Vec<ClaimRule> = Vec::new();
+    for c in cfg.rules.iter().flat_map(|r| &r.claims) {
+        if !unmet.contains(c) && !c.holds(&payload) {
+            unmet.push(c.clone());
+        }
+    }
+    unmet
 }

@@ -84,11 +84,11 @@ impl World {
             backend: &JwtSimple,
             sender: Some(&rt),
         };
-        let authorization = [auth];
+        let authorization = [("authorization", auth)];
         let req = Request {
             method: "GET",
             path,
-            authorization: if auth.is_empty() { &[] } else { &authorization },
+            token_headers: if auth.is_empty() { &[] } else { &authorization },
             method_overrides: &[],
             dpop: proofs,
             origin: None,
@@ -102,7 +102,7 @@ impl World {
 fn inline(cfg: &Config, i: usize) -> Option<&KeySet> {
     match &cfg.providers.get(i)?.keys {
         KeySource::Inline(k) => Some(k),
-        KeySource::Remote(_) => None,
+        KeySource::Remote(_) | KeySource::Discovered(_) => None,
     }
 }
 
@@ -182,7 +182,7 @@ fn without_shared_data_bound_tokens_fail_closed() {
     let cfg = config("");
     let t = token("https://t/", "");
     let auth = [format!("DPoP {t}")];
-    let auth: Vec<&str> = auth.iter().map(String::as_str).collect();
+    let auth: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
     let p = proof(&t, "1", URL, None);
     let ctx = Context {
         config: &cfg,
@@ -193,7 +193,7 @@ fn without_shared_data_bound_tokens_fail_closed() {
     let req = Request {
         method: "GET",
         path: "/orders",
-        authorization: &auth,
+        token_headers: &auth,
         method_overrides: &[],
         dpop: &[&p],
         origin: None,
@@ -286,7 +286,7 @@ fn certificate_bound_tokens_need_that_certificate() {
         NOW + 300
     );
     let auth = [format!("Bearer {}", sign_rs256("k1", &claims))];
-    let auth: Vec<&str> = auth.iter().map(String::as_str).collect();
+    let auth: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
     let ctx = Context {
         config: &cfg,
         now: NOW,
@@ -298,7 +298,7 @@ fn certificate_bound_tokens_need_that_certificate() {
         let req = Request {
             method: "GET",
             path: "/x",
-            authorization: &auth,
+            token_headers: &auth,
             method_overrides: &[],
             dpop: &[],
             origin: None,

@@ -34,7 +34,7 @@ fn claims(extra: &str) -> String {
 fn inline(cfg: &Config, i: usize) -> Option<&KeySet> {
     match &cfg.providers[i].keys {
         KeySource::Inline(k) => Some(k),
-        KeySource::Remote(_) => None,
+        KeySource::Remote(_) | KeySource::Discovered(_) => None,
     }
 }
 
@@ -47,11 +47,11 @@ fn ctx(cfg: &Config, now: u64) -> Context<'_> {
     }
 }
 
-fn req<'a>(path: &'a str, auth: &'a [&'a str]) -> Request<'a> {
+fn req<'a>(path: &'a str, token_headers: &'a [(&'a str, &'a str)]) -> Request<'a> {
     Request {
         method: "GET",
         path,
-        authorization: auth,
+        token_headers,
         method_overrides: &[],
         dpop: &[],
         origin: None,
@@ -59,8 +59,19 @@ fn req<'a>(path: &'a str, auth: &'a [&'a str]) -> Request<'a> {
     }
 }
 
+/// `auth` as the request's `Authorization` values.
+fn authorization<'a>(auth: &[&'a str]) -> Vec<(&'static str, &'a str)> {
+    auth.iter().map(|a| ("authorization", *a)).collect()
+}
+
 fn run(cfg: &Config, path: &str, auth: &[&str], cache: &mut TokenCache, now: u64) -> Verdict {
-    decide(&ctx(cfg, now), &req(path, auth), |i| inline(cfg, i), cache)
+    let headers = authorization(auth);
+    decide(
+        &ctx(cfg, now),
+        &req(path, &headers),
+        |i| inline(cfg, i),
+        cache,
+    )
 }
 
 fn once(cfg: &Config, path: &str, auth: &[&str]) -> Verdict {
@@ -223,14 +234,24 @@ fn a_failed_signature_under_a_known_kid_asks_for_newer_keys_then_resumes() {
     let c = ctx(&cfg, NOW);
     // Cache a token of the old key.
     assert!(matches!(
-        decide(&c, &req("/", &[&stale]), |_| Some(&old), &mut cache),
+        decide(
+            &c,
+            &req("/", &[("authorization", &stale)]),
+            |_| Some(&old),
+            &mut cache
+        ),
         Verdict::Allow { .. }
     ));
     // A token of the new key under the old kid: NeedKeys, answer Signature if nothing newer.
     let Verdict::NeedKeys {
         provider: 0,
         pending,
-    } = decide(&c, &req("/", &[&fresh]), |_| Some(&old), &mut cache)
+    } = decide(
+        &c,
+        &req("/", &[("authorization", &fresh)]),
+        |_| Some(&old),
+        &mut cache,
+    )
     else {
         panic!()
     };
@@ -249,12 +270,22 @@ fn a_failed_signature_under_a_known_kid_asks_for_newer_keys_then_resumes() {
         Verdict::Allow { .. }
     ));
     assert!(matches!(
-        decide(&c, &req("/", &[&fresh]), |_| Some(&new), &mut cache),
+        decide(
+            &c,
+            &req("/", &[("authorization", &fresh)]),
+            |_| Some(&new),
+            &mut cache
+        ),
         Verdict::Allow { .. }
     ));
     // The old key's cached token stops at the same moment its fresh tokens do.
     assert!(matches!(
-        decide(&c, &req("/", &[&stale]), |_| Some(&new), &mut cache),
+        decide(
+            &c,
+            &req("/", &[("authorization", &stale)]),
+            |_| Some(&new),
+            &mut cache
+        ),
         Verdict::NeedKeys { .. }
     ));
 }
@@ -266,8 +297,12 @@ fn resume_without_keys_waits_again_and_unknown_kid_is_final() {
     let auth = format!("Bearer {}", sign_es256("e9", &q));
     let mut cache = TokenCache::new(0);
     let c = ctx(&cfg, NOW);
-    let Verdict::NeedKeys { pending, .. } = decide(&c, &req("/", &[&auth]), |_| None, &mut cache)
-    else {
+    let Verdict::NeedKeys { pending, .. } = decide(
+        &c,
+        &req("/", &[("authorization", &auth)]),
+        |_| None,
+        &mut cache,
+    ) else {
         panic!()
     };
     let Verdict::NeedKeys { pending, .. } = resume(&c, pending, |_| None, &mut cache) else {
@@ -317,7 +352,7 @@ fn method_overrides_are_judged_strictest() {
         let r = Request {
             method,
             path: "/items",
-            authorization: &[],
+            token_headers: &[],
             method_overrides: overrides,
             dpop: &[],
             origin: None,
@@ -336,4 +371,180 @@ fn method_overrides_are_judged_strictest() {
         Verdict::Deny(Denial::MissingToken)
     );
     assert_eq!(with("POST", &[]), Verdict::Deny(Denial::MissingToken));
+}
+
+/// A configuration with one inline provider and `rest` (rules, token_sources...).
+fn with(provider: &str, rest: &str) -> Config {
+    let jwks = serde_json::to_string(&testkeys::jwks(&[testkeys::rsa_jwk("k1", true)])).unwrap();
+    let text = format!(
+        r#"{{"providers":[{{"name":"p","issuer":"https://t/","audiences":["api"],"jwks":{jwks}{provider}}}]{rest}}}"#
+    );
+    Config::parse(text.as_bytes()).unwrap()
+}
+
+fn bearer(claims_extra: &str, typ: &str) -> String {
+    let token = testkeys::sign_rs256_typed("k1", typ, &claims(claims_extra));
+    format!("Bearer {token}")
+}
+
+#[test]
+fn claims_rules_name_the_claim_and_hold_on_cache_hits() {
+    let cfg = with(
+        "",
+        r#","rules":[{"prefix":"/admin","claims":[{"claim":"https://x/roles","contains":"admin"}]}]"#,
+    );
+    let mut cache = TokenCache::new(8);
+    let admin = bearer(r#","https://x/roles":["admin"]"#, "JWT");
+    let user = bearer(r#","https://x/roles":["user-secret"]"#, "JWT");
+    for _ in 0..2 {
+        assert!(matches!(
+            run(&cfg, "/admin", &[&admin], &mut cache, NOW),
+            Verdict::Allow { .. }
+        ));
+        let denied = run(&cfg, "/admin", &[&user], &mut cache, NOW);
+        assert_eq!(
+            denied,
+            Verdict::Deny(Denial::ClaimRule("https://x/roles".into()))
+        );
+        let Verdict::Deny(d) = denied else { panic!() };
+        assert_eq!(d.reply().status, 403);
+        assert!(!d.reply().body.contains("user-secret"));
+        // Another route without claims still admits the token.
+        assert!(matches!(
+            run(&cfg, "/other", &[&user], &mut cache, NOW),
+            Verdict::Allow { .. }
+        ));
+    }
+    assert_eq!(cache.len(), 2);
+}
+
+#[test]
+fn report_mode_continues_without_unverified_claims() {
+    let cfg = with(
+        "",
+        r#","rules":[{"prefix":"/r","mode":"report","scopes":["s"]}],"forward_claims":{"sub":"x-sub"}"#,
+    );
+    assert_eq!(
+        once(&cfg, "/r", &[]),
+        Verdict::Report {
+            headers: vec![],
+            withheld: 0,
+            would: Some(Denial::MissingToken)
+        }
+    );
+    let weak = bearer("", "JWT");
+    assert_eq!(
+        once(&cfg, "/r", &[&weak]),
+        Verdict::Report {
+            headers: vec![],
+            withheld: 0,
+            would: Some(Denial::InsufficientScope(vec!["s".into()]))
+        }
+    );
+    let good = bearer(r#","scope":"s""#, "JWT");
+    assert_eq!(
+        once(&cfg, "/r", &[&good]),
+        Verdict::Report {
+            headers: vec![("x-sub".into(), "u1".into())],
+            withheld: 0,
+            would: None
+        }
+    );
+    assert_eq!(
+        once(&cfg, "/enforced", &[]),
+        Verdict::Deny(Denial::MissingToken)
+    );
+}
+
+#[test]
+fn profile_and_clients_are_checked_after_the_signature() {
+    let cfg = with(r#","profile":"rfc9068","clients":["spa"]"#, "");
+    let full = r#","client_id":"spa","iat":1799999000,"jti":"j""#;
+    let at = "at+jwt";
+    assert!(matches!(
+        once(&cfg, "/", &[&bearer(full, at)]),
+        Verdict::Allow { .. }
+    ));
+    assert_eq!(
+        once(&cfg, "/", &[&bearer(full, "JWT")]),
+        Verdict::Deny(Denial::InvalidToken(TokenError::Profile(
+            "not an RFC 9068 access token: typ must be at+jwt"
+        )))
+    );
+    let other = full.replace("spa", "other");
+    assert_eq!(
+        once(&cfg, "/", &[&bearer(&other, at)]),
+        Verdict::Deny(Denial::InvalidToken(TokenError::Client))
+    );
+}
+
+#[test]
+fn token_sources_and_shapes() {
+    let cfg = with("", r#","token_sources":[{"cookie":"at"}]"#);
+    let token = sign_rs256("k1", &claims(""));
+    let ctx = ctx(&cfg, NOW);
+    let cookie = format!("at={token}");
+    let mut cache = TokenCache::new(0);
+    let decide_with = |headers: &[(&str, &str)], cache: &mut TokenCache| {
+        let req = Request {
+            method: "GET",
+            path: "/",
+            token_headers: headers,
+            method_overrides: &[],
+            dpop: &[],
+            origin: None,
+            peer_certificate: None,
+        };
+        decide(&ctx, &req, |_| None::<&KeySet>, cache)
+    };
+    assert!(matches!(
+        decide_with(&[("cookie", &cookie)], &mut cache),
+        Verdict::NeedKeys { provider: 0, .. }
+    ));
+    let auth = format!("Bearer {token}");
+    assert_eq!(
+        decide_with(&[("authorization", &auth)], &mut cache),
+        Verdict::Deny(Denial::MissingToken)
+    );
+    let plain = config("");
+    assert_eq!(
+        once(&plain, "/", &["Bearer opaqueTOKEN123"]),
+        Verdict::Deny(Denial::InvalidToken(TokenError::NotJwt))
+    );
+    assert_eq!(
+        once(&plain, "/", &["Bearer a.b.c.d.e"]),
+        Verdict::Deny(Denial::InvalidToken(TokenError::Encrypted))
+    );
+}
+
+#[test]
+fn a_request_that_waited_in_vain_is_still_only_reported() {
+    let text = r#"{"providers":[{"name":"q","issuer":"https://q/","audiences":["api"],"jwks_cluster":"c"}],
+                   "rules":[{"prefix":"/r","mode":"report"}]}"#;
+    let cfg = Config::parse(text.as_bytes()).unwrap();
+    let token = sign_rs256("k1", &claims("").replace("https://t/", "https://q/"));
+    let auth = format!("Bearer {token}");
+    for (path, reported) in [("/r", true), ("/x", false)] {
+        let headers = [("authorization", auth.as_str())];
+        let verdict = decide(
+            &ctx(&cfg, NOW),
+            &req(path, &headers),
+            |_| None,
+            &mut TokenCache::new(0),
+        );
+        let Verdict::NeedKeys { pending, .. } = verdict else {
+            panic!("{verdict:?}")
+        };
+        let denial = Denial::KeysUnavailable { retry_after_s: 3 };
+        let expected = if reported {
+            Verdict::Report {
+                headers: vec![],
+                withheld: 0,
+                would: Some(denial),
+            }
+        } else {
+            Verdict::Deny(denial)
+        };
+        assert_eq!(give_up(&pending, 3), expected);
+    }
 }

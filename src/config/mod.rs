@@ -13,12 +13,14 @@ mod tests;
 pub use error::{ConfigError, ConfigErrorKind};
 pub use headers::{spellings, MAX_SEPARATORS, METHOD_OVERRIDE_HEADERS};
 pub use provider::{
-    KeySource, Provider, RemoteJwks, DEFAULT_JWKS_TIMEOUT_MS, DEFAULT_MAX_STALE_S,
+    Discovered, KeySource, Provider, RemoteJwks, DEFAULT_JWKS_TIMEOUT_MS, DEFAULT_MAX_STALE_S,
     DEFAULT_REFETCH_COOLDOWN_S, DEFAULT_REFRESH_INTERVAL_S,
 };
-pub use rule::Rule;
+pub use rule::{Mode, Rule};
 
-use error::{fail, in_range, invalid};
+use crate::issuers;
+use crate::sources::{self, TokenSource};
+pub(crate) use error::{fail, in_range, invalid};
 use raw::RawConfig;
 use std::collections::HashSet;
 
@@ -51,6 +53,8 @@ pub struct Config {
     pub resource_metadata: Option<crate::metadata::ResourceMetadata>,
     /// What every 401 challenge offers (schemes, proof algorithms, metadata URL).
     pub offer: crate::dpop::challenge::Offer,
+    /// Where tokens are read from, in order (`token_sources`).
+    pub token_sources: Vec<TokenSource>,
     /// Every spelling of every header the filter sets (or strips), lower case.
     managed: Vec<String>,
     /// Every spelling of the method-override headers read in `judge` mode.
@@ -111,13 +115,16 @@ impl Config {
                     )),
                 );
             }
-            if providers.iter().any(|q| q.issuer == provider.issuer) {
+            let earlier = providers.iter().map(|q| q.issuers.as_slice());
+            if let Some(iss) = issuers::first_conflict(earlier, &provider.issuers) {
+                let field = if provider.issuers.len() == 1 {
+                    "issuer"
+                } else {
+                    "issuers"
+                };
                 return fail(
-                    format!("providers[{i}].issuer"),
-                    ConfigErrorKind::Duplicate(format!(
-                        "issuer {:?} is configured twice",
-                        provider.issuer
-                    )),
+                    format!("providers[{i}].{field}"),
+                    ConfigErrorKind::Duplicate(format!("issuer {iss:?} is configured twice")),
                 );
             }
             providers.push(provider);
@@ -201,6 +208,17 @@ impl Config {
         let dpop = sender::settings(raw.dpop_origin, raw.dpop_proof_window_s, raw.dpop_nonce)?;
         let resource_metadata = sender::metadata(raw.resource_metadata, &providers)?;
         let offer = sender::offer(&providers, resource_metadata.as_ref());
+        let token_sources = sources::from_raw(raw.token_sources)?;
+        for (i, source) in token_sources.iter().enumerate() {
+            if let TokenSource::Header { name, .. } = source {
+                if set.canonical.contains(&headers::canonical(name)) {
+                    return invalid(
+                        format!("token_sources[{i}].header"),
+                        format!("{name:?} is a header jwt-guard sets (and strips from requests)"),
+                    );
+                }
+            }
+        }
         let override_names: Vec<String> = METHOD_OVERRIDE_HEADERS
             .iter()
             .flat_map(|h| spellings(h))
@@ -224,6 +242,7 @@ impl Config {
             dpop,
             resource_metadata,
             offer,
+            token_sources,
             managed,
             override_names: match method_override {
                 MethodOverride::Judge => override_names,
@@ -251,12 +270,28 @@ impl Config {
         self.override_names.iter().any(|n| n == name)
     }
 
-    /// The provider trusting `issuer`, compared exactly.
+    /// The provider trusting `issuer` (one of its `issuers`), compared exactly.
     pub fn provider_for(&self, issuer: &str) -> Option<(usize, &Provider)> {
         self.providers
             .iter()
             .enumerate()
-            .find(|(_, p)| p.issuer == issuer)
+            .find(|(_, p)| p.issuers.iter().any(|i| i == issuer))
+    }
+
+    /// The request headers the token sources read, each once (lower case).
+    pub fn token_headers(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::with_capacity(self.token_sources.len());
+        for name in self.token_sources.iter().map(TokenSource::header_name) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    /// Whether any rule has `claims` (then verified tokens keep what those need).
+    pub fn has_claim_rules(&self) -> bool {
+        self.rules.iter().any(|r| !r.claims.is_empty())
     }
 }
 

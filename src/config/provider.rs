@@ -4,7 +4,10 @@
 use super::error::{fail, in_range, invalid, ConfigError, ConfigErrorKind};
 use super::raw::RawProvider;
 use crate::alg::Algorithm;
+use crate::discovery::Plan;
+use crate::issuers;
 use crate::jwks::{JwksError, KeySet};
+use crate::profile::{self, Profile};
 
 /// Default seconds between scheduled JWKS refreshes.
 pub const DEFAULT_REFRESH_INTERVAL_S: u64 = 600;
@@ -19,8 +22,15 @@ pub const DEFAULT_MAX_STALE_S: u64 = 86_400;
 #[derive(Debug)]
 pub struct Provider {
     pub name: String,
+    /// The first of `issuers`: the one discovery asks, and shared records are named after.
     pub issuer: String,
+    /// Every exact `iss` this provider's keys sign for (`issuer`, or the `issuers` list).
+    pub issuers: Vec<String>,
     pub audiences: Vec<String>,
+    /// Client ids accepted in `azp` / `client_id` (empty: any client).
+    pub clients: Vec<String>,
+    /// The token profile required (`any` or RFC 9068).
+    pub profile: Profile,
     /// The `alg`s tokens of this issuer may use.
     pub algorithms: Vec<Algorithm>,
     /// Whether `algorithms` was written in the configuration (rather than defaulted):
@@ -43,6 +53,19 @@ pub enum KeySource {
     Inline(KeySet),
     /// Keys fetched over an HTTP callout through an Envoy cluster.
     Remote(RemoteJwks),
+    /// Keys fetched from the `jwks_uri` of the issuer's discovery document.
+    Discovered(Discovered),
+}
+
+/// A provider whose JWKS location comes from OIDC discovery (`discovery: true`).
+#[derive(Debug, Clone)]
+pub struct Discovered {
+    /// Cluster for the JWKS callout.
+    pub jwks_cluster: String,
+    /// Cluster for the discovery documents (`discovery_cluster`, else `jwks_cluster`).
+    pub discovery_cluster: String,
+    /// The documents to fetch and the issuer they must name.
+    pub plan: Plan,
 }
 
 /// The JWKS endpoint of a provider.
@@ -67,11 +90,10 @@ impl Provider {
             None => return fail(format!("{at}.name"), ConfigErrorKind::Required),
         };
         let at = format!("providers[{name}]");
-        let issuer = match raw.issuer {
-            Some(i) if !i.is_empty() && i.len() <= 512 => i,
-            Some(_) => return invalid(format!("{at}.issuer"), "must be 1-512 characters"),
-            None => return fail(format!("{at}.issuer"), ConfigErrorKind::Required),
-        };
+        let issuers = issuers::from_raw(raw.issuer, raw.issuers, &at)?;
+        let issuer = issuers.first().cloned().unwrap_or_default();
+        let clients = profile::clients_from_raw(raw.clients, &at)?;
+        let profile = Profile::parse(raw.profile.as_deref(), &at)?;
         if raw.audiences.is_empty() {
             return invalid(format!("{at}.audiences"), "must list at least one audience");
         }
@@ -101,6 +123,32 @@ impl Provider {
                 })
                 .collect::<Result<Vec<_>, _>>()?,
         };
+        if raw.discovery_cluster.is_some() && !raw.discovery {
+            return invalid(
+                format!("{at}.discovery_cluster"),
+                "only with discovery: true",
+            );
+        }
+        if raw.discovery {
+            if raw.jwks_uri.is_some() {
+                return fail(
+                    format!("{at}.jwks_uri"),
+                    ConfigErrorKind::Conflict("set either discovery or jwks_uri, not both"),
+                );
+            }
+            if raw.jwks.is_some() {
+                return fail(
+                    format!("{at}.discovery"),
+                    ConfigErrorKind::Conflict("inline jwks needs no discovery"),
+                );
+            }
+            if issuers.len() != 1 {
+                return invalid(
+                    format!("{at}.discovery"),
+                    "needs a single issuer (with issuers, give jwks_uri)",
+                );
+            }
+        }
         let keys = match (raw.jwks, raw.jwks_cluster) {
             (Some(_), Some(_)) => {
                 return fail(
@@ -118,6 +166,29 @@ impl Provider {
                 parse_keys(text.as_bytes(), &algorithms, algorithms_listed)
                     .map_err(|e| ConfigError::new(format!("{at}.jwks"), e.into()))?,
             ),
+            (None, Some(cluster)) if raw.discovery => {
+                if cluster.is_empty() {
+                    return invalid(format!("{at}.jwks_cluster"), "must not be empty");
+                }
+                let plan = Plan::new(&issuer).map_err(|why| {
+                    ConfigError::new(
+                        format!("{at}.issuer"),
+                        ConfigErrorKind::Invalid(format!("for discovery, {why}")),
+                    )
+                })?;
+                let discovery_cluster = match raw.discovery_cluster {
+                    Some(c) if c.is_empty() => {
+                        return invalid(format!("{at}.discovery_cluster"), "must not be empty")
+                    }
+                    Some(c) => c,
+                    None => cluster.clone(),
+                };
+                KeySource::Discovered(Discovered {
+                    jwks_cluster: cluster,
+                    discovery_cluster,
+                    plan,
+                })
+            }
             (None, Some(cluster)) => {
                 if cluster.is_empty() {
                     return invalid(format!("{at}.jwks_cluster"), "must not be empty");
@@ -168,7 +239,10 @@ impl Provider {
         Ok(Provider {
             name,
             issuer,
+            issuers,
             audiences: raw.audiences,
+            clients,
+            profile,
             algorithms,
             algorithms_listed,
             keys,

@@ -1,5 +1,7 @@
 //! The configuration JSON as written, before validation (unknown keys are refused).
 
+use crate::claims::RawClaimRule;
+use crate::sources::RawTokenSource;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -22,6 +24,7 @@ pub(super) struct RawConfig {
     pub dpop_proof_window_s: Option<serde_json::Value>,
     pub dpop_nonce: Option<serde_json::Value>,
     pub resource_metadata: Option<serde_json::Value>,
+    pub token_sources: Option<Vec<RawTokenSource>>,
 }
 
 #[derive(Deserialize)]
@@ -29,8 +32,14 @@ pub(super) struct RawConfig {
 pub(super) struct RawProvider {
     pub name: Option<String>,
     pub issuer: Option<String>,
+    pub issuers: Option<Vec<String>>,
     #[serde(default)]
     pub audiences: Vec<String>,
+    #[serde(default)]
+    pub discovery: bool,
+    pub discovery_cluster: Option<String>,
+    pub clients: Option<Vec<String>>,
+    pub profile: Option<String>,
     pub jwks_uri: Option<String>,
     pub jwks_cluster: Option<String>,
     pub jwks: Option<String>,
@@ -55,4 +64,7 @@ pub(super) struct RawRule {
     pub providers: Option<Vec<String>>,
     pub acr_values: Option<serde_json::Value>,
     pub max_age_s: Option<serde_json::Value>,
+    #[serde(default)]
+    pub claims: Vec<RawClaimRule>,
+    pub mode: Option<String>,
 }

@@ -3,6 +3,7 @@
 use super::error::{fail, invalid, ConfigError, ConfigErrorKind};
 use super::provider::Provider;
 use super::raw::RawRule;
+use crate::claims::{self, ClaimRule};
 
 /// A route rule: the first rule whose prefix and method match a request applies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +17,20 @@ pub struct Rule {
     pub providers: Option<Vec<usize>>,
     /// Step-up authentication (`acr_values`, `max_age_s`).
     pub step_up: Option<crate::stepup::StepUp>,
+    /// Conditions on the verified token's claims, all of which must hold.
+    pub claims: Vec<ClaimRule>,
+    /// Whether refusals are answered (`enforce`) or only counted and logged (`report`).
+    pub mode: Mode,
+}
+
+/// A rule's `mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Refusals are answered (the default).
+    #[default]
+    Enforce,
+    /// Every request continues; the verdict it would have had is counted and logged.
+    Report,
 }
 
 impl Rule {
@@ -68,6 +83,23 @@ impl Rule {
             ),
         };
         let step_up = super::sender::step_up(raw.acr_values, raw.max_age_s, at)?;
+        let claims = claims::rules_from_raw(raw.claims, at)?;
+        if raw.allow_anonymous && !claims.is_empty() {
+            return fail(
+                format!("{at}.claims"),
+                ConfigErrorKind::Conflict("an anonymous route cannot require claims"),
+            );
+        }
+        let mode = match raw.mode.as_deref() {
+            None | Some("enforce") => Mode::Enforce,
+            Some("report") => Mode::Report,
+            Some(other) => {
+                return invalid(
+                    format!("{at}.mode"),
+                    format!("{other:?} is not one of enforce, report"),
+                )
+            }
+        };
         Ok(Rule {
             prefix,
             methods: raw.methods,
@@ -75,6 +107,8 @@ impl Rule {
             scopes: raw.scopes,
             providers,
             step_up,
+            claims,
+            mode,
         })
     }
 }

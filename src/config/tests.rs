@@ -27,7 +27,7 @@ fn minimal_config_gets_defaults() {
             assert_eq!(r.path, "/.well-known/jwks.json");
             assert_eq!(r.cluster, "tenant");
         }
-        KeySource::Inline(_) => panic!("expected remote"),
+        _ => panic!("expected remote"),
     }
 }
 
@@ -234,6 +234,94 @@ fn new_keys_parse_with_their_defaults_and_ranges() {
             max: 2_592_000
         }
     );
+}
+
+#[test]
+fn provider_and_rule_keys_of_real_identity_providers() {
+    let c = parse(
+        r#"{"providers":[
+             {"name":"kc","issuer":"https://sso.test/realms/prod","audiences":["api"],"discovery":true,
+              "jwks_cluster":"kc","discovery_cluster":"kc-meta","clients":["spa"],"profile":"rfc9068"},
+             {"name":"a0","issuers":["https://login.test/","https://t.auth0.test/"],"audiences":["api"],
+              "jwks_cluster":"a0"}],
+           "token_sources":[{"cookie":"at"},{"header":"X-Token"}],
+           "rules":[{"prefix":"/a","mode":"report","claims":[{"claim":"tier","equals":"gold"}]}]}"#,
+    )
+    .unwrap();
+    let kc = &c.providers[0];
+    let KeySource::Discovered(d) = &kc.keys else {
+        panic!("discovery expected")
+    };
+    assert_eq!(d.discovery_cluster, "kc-meta");
+    assert_eq!(d.jwks_cluster, "kc");
+    assert_eq!(
+        d.plan.openid.path,
+        "/realms/prod/.well-known/openid-configuration"
+    );
+    assert_eq!(kc.clients, ["spa"]);
+    assert_eq!(kc.profile, crate::profile::Profile::Rfc9068);
+    assert_eq!(
+        c.provider_for("https://t.auth0.test/").map(|(i, _)| i),
+        Some(1)
+    );
+    assert_eq!(
+        c.provider_for("https://login.test/").map(|(i, _)| i),
+        Some(1)
+    );
+    assert_eq!(c.providers[1].issuer, "https://login.test/");
+    assert_eq!(c.token_headers(), ["cookie", "x-token"]);
+    assert_eq!(c.rules[0].mode, Mode::Report);
+    assert!(c.has_claim_rules());
+    let defaults = parse(MINIMAL).unwrap();
+    assert_eq!(defaults.token_headers(), ["authorization"]);
+    assert_eq!(defaults.rules.len(), 0);
+    assert_eq!(defaults.providers[0].profile, crate::profile::Profile::Any);
+}
+
+#[test]
+fn errors_of_real_identity_provider_keys_name_the_field() {
+    let p = |extra: &str| {
+        format!(
+            r#"{{"providers":[{{"name":"p","issuer":"https://i/","audiences":["a"],"jwks_cluster":"c"{extra}}}]}}"#
+        )
+    };
+    let top = |extra: &str| {
+        format!(
+            r#"{{"providers":[{{"name":"p","issuer":"https://i/","audiences":["a"],"jwks_cluster":"c"}}],{extra}}}"#
+        )
+    };
+    let cases = [
+        (p(r#","discovery":true,"jwks_uri":"https://i/k""#), "providers[p].jwks_uri"),
+        (p(r#","discovery_cluster":"m""#), "providers[p].discovery_cluster"),
+        (p(r#","issuers":["https://j/"]"#), "providers[p].issuers"),
+        (p(r#","profile":"strict""#), "providers[p].profile"),
+        (p(r#","clients":[]"#), "providers[p].clients"),
+        (
+            r#"{"providers":[{"name":"p","issuers":["https://a/","https://b/"],"audiences":["a"],"jwks_cluster":"c","discovery":true}]}"#.into(),
+            "providers[p].discovery",
+        ),
+        (
+            r#"{"providers":[{"name":"p","issuer":"https://a/","audiences":["a"],"jwks_cluster":"c"},
+                {"name":"q","issuers":["https://b/","https://a/"],"audiences":["a"],"jwks_cluster":"c"}]}"#.into(),
+            "providers[1].issuers",
+        ),
+        (
+            top(r#""token_sources":[{"header":"x-sub"}],"forward_claims":{"sub":"X-Sub"}"#),
+            "token_sources[0].header",
+        ),
+        (
+            top(r#""rules":[{"prefix":"/","mode":"audit"}]"#),
+            "rules[0].mode",
+        ),
+        (
+            top(r#""rules":[{"prefix":"/","allow_anonymous":true,"claims":[{"claim":"a","exists":true}]}]"#),
+            "rules[0].claims",
+        ),
+    ];
+    for (json, field) in cases {
+        let e = parse(&json).unwrap_err();
+        assert!(e.field.starts_with(field), "{json} -> {e}");
+    }
 }
 
 #[test]

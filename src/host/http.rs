@@ -79,9 +79,12 @@ impl HttpContext for Http {
         let header = |name: &str| header(MapType::HttpRequestHeaders, name);
         let method = header(":method").unwrap_or_default();
         let path = header(":path").unwrap_or_default();
-        let authorization = header("authorization");
-        let authorization: Vec<&str> = authorization.as_deref().into_iter().collect();
         let all = || hostcalls::get_map_bytes(MapType::HttpRequestHeaders).unwrap_or_default();
+        let token_headers = headers::token_headers(&config, header, all);
+        let token_headers: Vec<(&str, &str)> = token_headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
         let overrides = headers::method_overrides(&config, |name| header(name).is_some(), all);
         let overrides: Vec<&str> = overrides.iter().map(String::as_str).collect();
         let metadata = config.resource_metadata.as_ref();
@@ -100,7 +103,7 @@ impl HttpContext for Http {
         let req = Request {
             method: &method,
             path: &path,
-            authorization: &authorization,
+            token_headers: &token_headers,
             method_overrides: &overrides,
             dpop: &dpop,
             origin: origin.as_ref(),
@@ -135,9 +138,7 @@ extern "C" {
 
 /// The client certificate's SHA-256 (hex) on a mutual-TLS connection, for RFC 8705.
 fn peer_certificate() -> Option<String> {
-    let bytes = hostcalls::get_property(crate::binding::PEER_DIGEST_PROPERTY.to_vec())
-        .ok()
-        .flatten()?;
+    let bytes = hostcalls::get_property(crate::binding::PEER_DIGEST_PROPERTY.to_vec()).ok()??;
     String::from_utf8(bytes).ok().filter(|s| !s.is_empty())
 }
 

@@ -6,9 +6,7 @@ use crate::hostsig::{Transport, TransportError, FOREIGN_FUNCTION};
 use crate::lifecycle::{metrics, Counter, Gauge, Host, SharedError, Worker};
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{MetricType, Status};
-use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
-use std::time::Duration;
+use std::{collections::HashMap, hash::BuildHasher, hash::RandomState, time::Duration};
 
 /// The host's `verify_signature` foreign function.
 pub struct Foreign;

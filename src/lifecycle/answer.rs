@@ -36,6 +36,9 @@ pub enum FetchError {
     /// A body that is not a usable JWKS.
     #[error(transparent)]
     Jwks(#[from] JwksError),
+    /// No usable discovery document (and no last good one to fall back on).
+    #[error("discovery failed: {0}")]
+    Discovery(crate::discovery::DiscoveryError),
 }
 
 impl Answer<'_> {

@@ -1,6 +1,6 @@
 //! What the host reads from and writes to header maps, decided here: header bytes as
-//! text, the method-override and DPoP values a request carries, its origin, and the
-//! ABI's map encoding for local replies.
+//! text, the values of the token sources' headers, the method-override and DPoP values a
+//! request carries, its origin, and the ABI's map encoding for local replies.
 
 use crate::config::Config;
 use crate::dpop::htu::Origin;
@@ -11,6 +11,35 @@ use crate::dpop::htu::Origin;
 /// one value with `,`, which no bearer token can contain.)
 pub fn text(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// The values of the headers the token sources read ([`Config::token_headers`]) as
+/// (name, value) pairs. `Authorization` is read once (Envoy joins repeated lines into one
+/// value); any other token header, when `present`, has every value read from `all` (the
+/// whole header map, at most once), so a repeated header is seen as repeated.
+pub fn token_headers(
+    config: &Config,
+    get: impl Fn(&str) -> Option<String>,
+    all: impl FnOnce() -> Vec<(String, Vec<u8>)>,
+) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut repeated = Vec::new();
+    for name in config.token_headers() {
+        match get(name) {
+            Some(value) if name == "authorization" => found.push((name.to_string(), value)),
+            Some(_) => repeated.push(name),
+            None => {}
+        }
+    }
+    if !repeated.is_empty() {
+        found.extend(
+            all()
+                .into_iter()
+                .filter(|(name, _)| repeated.contains(&name.as_str()))
+                .map(|(name, value)| (name, text(value))),
+        );
+    }
+    found
 }
 
 /// Every value of the method-override headers. Read only when a rule is limited to some
@@ -103,6 +132,49 @@ mod tests {
             h("x_method_override", b"PUT\xff"),
             h("cookie", b"a=b"),
         ]
+    }
+
+    #[test]
+    fn token_headers_read_every_value_only_when_present() {
+        let cfg = Config::parse(
+            br#"{"providers":[{"name":"p","issuer":"https://t/","audiences":["a"],"jwks_cluster":"c"}],
+                 "token_sources":[{"header":"authorization","scheme":"Bearer"},{"cookie":"at"},{"header":"x-token"}]}"#,
+        )
+        .unwrap();
+        let map = || {
+            vec![
+                ("authorization".to_string(), b"Bearer a".to_vec()),
+                ("cookie".to_string(), b"at=b".to_vec()),
+                ("cookie".to_string(), b"at=c".to_vec()),
+            ]
+        };
+        let get = |name: &str| {
+            map()
+                .into_iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| text(v))
+        };
+        let reads = Cell::new(0);
+        let all = || {
+            reads.set(reads.get() + 1);
+            map()
+        };
+        let pair = |n: &str, v: &str| (n.to_string(), v.to_string());
+        assert_eq!(
+            token_headers(&cfg, get, all),
+            [
+                pair("authorization", "Bearer a"),
+                pair("cookie", "at=b"),
+                pair("cookie", "at=c")
+            ]
+        );
+        assert_eq!(reads.get(), 1);
+        let only_auth = |name: &str| (name == "authorization").then(|| "Bearer a".to_string());
+        let never = || -> Vec<(String, Vec<u8>)> { panic!("whole map read without need") };
+        assert_eq!(
+            token_headers(&cfg, only_auth, never),
+            [pair("authorization", "Bearer a")]
+        );
     }
 
     #[test]

@@ -58,7 +58,7 @@ impl Worker {
                 None => (None, false, 1),
             };
             let verdict = if version != held.version {
-                self.judge(host, Step::Resume(held.pending), now)
+                self.judge(host, Step::Resume(Box::new(held.pending)), now)
             } else {
                 Verdict::NeedKeys {
                     provider: held.provider,
@@ -71,7 +71,7 @@ impl Worker {
                     self.held.insert(id, held);
                     continue;
                 }
-                Verdict::NeedKeys { pending, .. } => Verdict::Deny(pending.give_up(retry)),
+                Verdict::NeedKeys { pending, .. } => crate::authz::give_up(&pending, retry),
                 other => other,
             };
             settled.push((id, self.finish(host, id, verdict)));

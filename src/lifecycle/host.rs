@@ -27,6 +27,14 @@ pub enum Counter {
     FetchFailure(usize),
     /// Keys dropped for being older than `max_stale_s` (once per process).
     KeysDropped(usize),
+    /// A `report`-mode rule's request that enforcement would have allowed.
+    ReportAllowed,
+    /// A `report`-mode rule's request that enforcement would have refused, by reason.
+    Reported(Reason),
+    /// A discovery document used (provider `i`).
+    DiscoverySuccess(usize),
+    /// A discovery round without a usable document (provider `i`).
+    DiscoveryFailure(usize),
 }
 
 /// A gauge the lifecycle records.

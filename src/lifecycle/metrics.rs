@@ -23,6 +23,13 @@ pub fn counters(config: &Config) -> Vec<(Counter, String)> {
             format!("jwt_guard.denied.{}", r.name()),
         )
     }));
+    all.push((Counter::ReportAllowed, "jwt_guard.report.allowed".into()));
+    all.extend(Reason::ALL.iter().map(|r| {
+        (
+            Counter::Reported(*r),
+            format!("jwt_guard.report.{}", r.name()),
+        )
+    }));
     for (i, p) in config.providers.iter().enumerate() {
         let name = &p.name;
         all.push((
@@ -37,6 +44,16 @@ pub fn counters(config: &Config) -> Vec<(Counter, String)> {
             Counter::KeysDropped(i),
             format!("jwt_guard.jwks_stale_drops.{name}"),
         ));
+        if let crate::config::KeySource::Discovered(_) = p.keys {
+            all.push((
+                Counter::DiscoverySuccess(i),
+                format!("jwt_guard.discovery_success.{name}"),
+            ));
+            all.push((
+                Counter::DiscoveryFailure(i),
+                format!("jwt_guard.discovery_failure.{name}"),
+            ));
+        }
     }
     all
 }

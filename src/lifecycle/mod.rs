@@ -73,7 +73,7 @@ pub fn configure(bytes: &[u8], transport: Box<dyn Transport>) -> Option<(Config,
 /// Where a decision starts: a new request, or a held one going on where it stopped.
 enum Step<'r> {
     Decide(&'r Request<'r>),
-    Resume(Pending),
+    Resume(Box<Pending>),
 }
 
 /// Where one provider's keys come from, as this worker tracks them.
@@ -118,6 +118,11 @@ impl Worker {
             .map(|(i, p): (usize, &Provider)| match &p.keys {
                 KeySource::Remote(jwks) => {
                     let mut remote = Remote::new(i, p, jwks);
+                    remote.sync(host);
+                    Source::Remote(Box::new(remote))
+                }
+                KeySource::Discovered(discovered) => {
+                    let mut remote = Remote::discovered(i, p, discovered);
                     remote.sync(host);
                     Source::Remote(Box::new(remote))
                 }
@@ -181,7 +186,7 @@ impl Worker {
         let keys = |i| keys_at(config, sources, i, now_ms);
         match step {
             Step::Decide(req) => authz::decide(&ctx, req, keys, &mut self.cache),
-            Step::Resume(pending) => authz::resume(&ctx, pending, keys, &mut self.cache),
+            Step::Resume(pending) => authz::resume(&ctx, *pending, keys, &mut self.cache),
         }
     }
 
@@ -192,7 +197,7 @@ impl Worker {
         if let Verdict::NeedKeys { provider, pending } = verdict {
             // Another worker may have published newer keys since this one last looked.
             verdict = if self.sync(host, provider) {
-                self.judge(host, Step::Resume(pending), now)
+                self.judge(host, Step::Resume(Box::new(pending)), now)
             } else {
                 Verdict::NeedKeys { provider, pending }
             };
@@ -210,10 +215,10 @@ impl Worker {
                 Outcome::Wait
             }
             Some((Err(retry_after_s), _)) => {
-                let denial = pending.give_up(retry_after_s);
-                self.finish(host, id, Verdict::Deny(denial))
+                let verdict = authz::give_up(&pending, retry_after_s);
+                self.finish(host, id, verdict)
             }
-            None => self.finish(host, id, Verdict::Deny(pending.give_up(1))),
+            None => self.finish(host, id, authz::give_up(&pending, 1)),
         }
     }
 
@@ -309,9 +314,31 @@ impl Worker {
                 log::debug!("request {id} denied: {}", reason.name());
                 Outcome::Reply(denial)
             }
-            Verdict::NeedKeys { pending, .. } => {
-                self.finish(host, id, Verdict::Deny(pending.give_up(1)))
+            Verdict::Report {
+                headers,
+                withheld,
+                would,
+            } => {
+                host.count(Counter::ClaimsWithheld, u64::from(withheld));
+                match would {
+                    None => {
+                        host.count(Counter::ReportAllowed, 1);
+                        log::debug!("request {id} allowed (report mode)");
+                    }
+                    Some(denial) => {
+                        let reason = denial.reason();
+                        host.count(Counter::Reported(reason), 1);
+                        log::info!(
+                            "request {id} continues (report mode); enforced it would get {} {}: {}",
+                            reason.status(),
+                            reason.name(),
+                            denial.reply().body
+                        );
+                    }
+                }
+                Outcome::Continue(headers)
             }
+            Verdict::NeedKeys { pending, .. } => self.finish(host, id, authz::give_up(&pending, 1)),
         }
     }
 }

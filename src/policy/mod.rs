@@ -3,13 +3,16 @@
 //! of the method (`HEAD` is also read as `GET`; method-override headers add their
 //! values), and the strictest result applies: a token is required if any reading
 //! requires one, the scopes are the union, the accepted providers the intersection.
-//! Anonymous access is granted only when every reading allows it.
+//! Anonymous access is granted only when every reading allows it; `claims` conditions are
+//! the union, and a refusal is only reported (not answered) when every reading's rule is in
+//! `report` mode.
 
 pub mod paths;
 #[cfg(test)]
 mod tests;
 
-use crate::config::{AmbiguousPaths, Config, MethodOverride, Rule};
+use crate::claims::ClaimRule;
+use crate::config::{AmbiguousPaths, Config, MethodOverride, Mode, Rule};
 use crate::reject::Denial;
 use crate::token::Claims;
 use serde_json::Value;
@@ -29,6 +32,10 @@ pub struct Requirement {
     pub providers: Option<Vec<usize>>,
     /// Step-up authentication the token must show (RFC 9470).
     pub step_up: Option<Box<crate::stepup::StepUp>>,
+    /// Conditions on the token's claims, all of which must hold.
+    pub claims: Vec<ClaimRule>,
+    /// `report` mode: the request continues whatever the verdict, which is only counted.
+    pub report: bool,
 }
 
 impl Requirement {
@@ -44,6 +51,8 @@ impl Requirement {
                 scopes: r.scopes.clone(),
                 providers: r.providers.clone(),
                 step_up: r.step_up.clone().map(Box::new),
+                claims: r.claims.clone(),
+                report: r.mode == Mode::Report,
             },
             None => Requirement::default(),
         }
@@ -57,6 +66,12 @@ impl Requirement {
                 self.scopes.push(s);
             }
         }
+        for c in other.claims {
+            if !self.claims.contains(&c) {
+                self.claims.push(c);
+            }
+        }
+        self.report &= other.report;
         self.providers = match (self.providers.take(), other.providers) {
             (None, p) | (p, None) => p,
             (Some(a), Some(b)) => Some(a.into_iter().filter(|i| b.contains(i)).collect()),
@@ -104,6 +119,8 @@ pub fn requirement(
     }
     let mut need = Requirement {
         allow_anonymous: true,
+        // Only a request whose every reading selects a `report` rule is merely reported.
+        report: !chosen.is_empty(),
         ..Requirement::default()
     };
     for index in chosen {

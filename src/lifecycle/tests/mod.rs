@@ -1,6 +1,7 @@
 //! The provider lifecycle against a fake proxy: cold start, rotation, outage, backoff,
 //! staleness, workers racing for the lease, and requests held across workers.
 
+mod discovery;
 mod fake;
 
 use super::{Answer, Counter, Outcome, Worker, BUSY_TICK_MS, IDLE_TICK_MS};
@@ -33,11 +34,11 @@ fn set(kids: &[&str]) -> String {
 
 fn send(worker: &mut Worker, host: &mut Fake, id: u32, kid: &str) -> Outcome {
     let auth = token(kid, host.process.clock.get());
-    let authorization = [auth.as_str()];
+    let token_headers = [("authorization", auth.as_str())];
     let req = Request {
         method: "GET",
         path: "/api",
-        authorization: &authorization,
+        token_headers: &token_headers,
         method_overrides: &[],
         dpop: &[],
         origin: None,
@@ -352,11 +353,11 @@ fn a_key_replaced_under_its_kid_is_refetched_once_per_cooldown() {
         format!("Bearer {}", k.sign(claims()).unwrap())
     };
     let send_as = |w: &mut Worker, h: &mut Fake, id, auth: &str| {
-        let authorization = [auth];
+        let token_headers = [("authorization", auth)];
         let req = Request {
             method: "GET",
             path: "/",
-            authorization: &authorization,
+            token_headers: &token_headers,
             method_overrides: &[],
             dpop: &[],
             origin: None,

@@ -1,12 +1,17 @@
 //! One remotely fetched provider as seen by one worker: its parsed keys, the shared fetch
-//! record (lease, schedule, staleness) and this worker's callout.
+//! record (lease, schedule, staleness) and this worker's callout (`discover`: the documents
+//! a discovered provider fetches first in every round).
+
+mod discover;
 
 use super::answer::{self, Answer, FetchError};
 use super::{Counter, Gauge, Host, SharedError};
 use crate::alg::Algorithm;
 use crate::config::{Provider, RemoteJwks};
+use crate::discovery::Kind;
 use crate::jwks::{JwksError, KeySet};
 use crate::schedule::FetchState;
+use discover::Discovery;
 
 /// Attempts at a compare-and-swap update before giving up for this round.
 const CAS_ATTEMPTS: usize = 8;
@@ -28,7 +33,9 @@ pub struct Remote {
     /// Index of the provider in the configuration (its id across the seam).
     pub index: usize,
     name: String,
+    /// The JWKS endpoint (for a discovered provider: the one its last document named).
     jwks: RemoteJwks,
+    discovery: Option<Discovery>,
     algorithms: Vec<Algorithm>,
     /// Whether `algorithms` was configured (the key policy of [`Provider::parse_keys`]).
     algorithms_listed: bool,
@@ -65,6 +72,7 @@ impl Remote {
             index,
             name: provider.name.clone(),
             jwks: jwks.clone(),
+            discovery: None,
             algorithms: provider.algorithms.clone(),
             algorithms_listed: provider.algorithms_listed,
             keys_record: format!("{base}.keys"),
@@ -117,7 +125,12 @@ impl Remote {
     /// Whether a request held since `since` may still get keys from a fetch under way or
     /// wanted here or on another worker.
     pub fn may_still_get_keys(&self, since: u64, now: u64) -> bool {
-        let limit = self.timeout_ms.saturating_add(HOLD_GRACE_MS);
+        // A discovery round is up to three callouts: two documents, then the keys.
+        let callouts = if self.discovery.is_some() { 3 } else { 1 };
+        let limit = self
+            .timeout_ms
+            .saturating_mul(callouts)
+            .saturating_add(HOLD_GRACE_MS);
         now.saturating_sub(since) <= limit
             && (self.callout.is_some() || self.wants_fetch() || self.state.in_flight(now))
     }
@@ -276,10 +289,32 @@ impl Remote {
         if claimed.is_none() {
             return;
         }
-        match host.dispatch(&self.jwks, timeout_ms) {
+        // A discovered provider's round starts with its OpenID document.
+        let first = self.discovery.as_ref().map(|_| Kind::OpenId);
+        self.fetch(host, first);
+    }
+
+    /// Starts this worker's callout for discovery document `document`, or for the keys.
+    fn fetch(&mut self, host: &mut dyn Host, document: Option<Kind>) {
+        let target = match (&self.discovery, document) {
+            (Some(d), Some(kind)) => {
+                let doc = d.plan.endpoint(kind);
+                RemoteJwks {
+                    cluster: d.cluster.clone(),
+                    uri: doc.url.clone(),
+                    authority: doc.authority.clone(),
+                    path: doc.path.clone(),
+                }
+            }
+            _ => self.jwks.clone(),
+        };
+        match host.dispatch(&target, self.timeout_ms) {
             Ok(token) => {
-                log::debug!("provider {}: fetching {}", self.name, self.jwks.uri);
+                log::debug!("provider {}: fetching {}", self.name, target.uri);
                 self.callout = Some(token);
+                if let Some(d) = &mut self.discovery {
+                    d.fetching = document;
+                }
             }
             Err(why) => self.failed(host, &FetchError::Dispatch(why), None),
         }
@@ -288,6 +323,10 @@ impl Remote {
     /// Handles the answer to this worker's callout. True when the keys changed.
     pub fn answered(&mut self, host: &mut dyn Host, answer: Answer<'_>) -> bool {
         self.callout = None;
+        if let Some(kind) = self.discovery.as_mut().and_then(|d| d.fetching.take()) {
+            self.on_document(host, kind, answer);
+            return false;
+        }
         let retry_after_ms = answer.retry_after_ms();
         match answer::keys(answer, |body| self.parse(body)) {
             Ok((body, set)) => self.succeeded(host, &body, set),
