@@ -49,7 +49,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--proofs", type=int, default=60_000, help="fresh proofs minted per round")
+    parser.add_argument("--proofs", type=int, default=150_000, help="fresh proofs minted per round")
     args = parser.parse_args()
     key, client = ec_key("bench-es256"), DpopKey.generate()
     config = {"providers": [{"name": "bench", "issuer": ISSUER, "audiences": [AUDIENCE],

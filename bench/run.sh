@@ -40,4 +40,12 @@ if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; t
 fi
 
 "$PY" bench/bench.py "${profile[@]}" "${callgrind[@]}" "$@"
+
+# DPoP's per-request cost next to the same token as Bearer (issue 12), appended to the results.
+{
+  printf '\n## DPoP: a fresh proof per request vs the same ES256 token as Bearer\n\n'
+  printf 'bench/dpop_cost.py (one worker, direct response, wrk -c8, alternating rounds):\n\n```\n'
+  "$PY" bench/dpop_cost.py
+  printf '```\n'
+} >>bench/results.md
 echo "bench: total $(( $(date +%s) - start ))s; results in bench/results.md"
