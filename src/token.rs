@@ -41,20 +41,28 @@ pub fn extract<'a>(authorization: &[&'a str]) -> Credentials<'a> {
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Credentials::None;
     }
-    let token = rest.trim_start_matches([' ', '\t']);
+    bearer(rest.trim_start_matches([' ', '\t']))
+}
+
+/// `token` as a bearer credential: refused when empty or not a b64token.
+pub fn bearer(token: &str) -> Credentials<'_> {
     if token.is_empty() {
-        return Credentials::Invalid("empty bearer token");
+        Credentials::Invalid("empty bearer token")
+    } else if is_b64token(token) {
+        Credentials::Bearer(token)
+    } else {
+        Credentials::Invalid("malformed bearer token")
     }
+}
+
+/// Whether `token` has RFC 6750's b64token syntax (RFC 9449's DPoP token68 is the same).
+pub fn is_b64token(token: &str) -> bool {
     // b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
     let body = token.trim_end_matches('=');
-    let valid = !body.is_empty()
+    !body.is_empty()
         && body
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
-    if !valid {
-        return Credentials::Invalid("malformed bearer token");
-    }
-    Credentials::Bearer(token)
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
 
 /// Whether one comma-separated element of an `Authorization` value starts with a scheme
