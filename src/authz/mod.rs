@@ -26,7 +26,9 @@ use judge::{judge, Held};
 /// The parts of a request the decision reads.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
+    /// The request method (`:method`).
     pub method: &'a str,
+    /// The request target (`:path`), query included.
     pub path: &'a str,
     /// The values of the headers the token sources read ([`Config::token_headers`]), as
     /// (lower-case name, value) pairs in request order; a name may repeat.
@@ -104,9 +106,11 @@ impl Pending {
 
 /// Shared inputs of a decision.
 pub struct Context<'a> {
+    /// The plugin configuration.
     pub config: &'a Config,
     /// Seconds since the epoch.
     pub now: u64,
+    /// What checks signatures (jwt-simple, the host, or both).
     pub backend: &'a dyn SignatureCheck,
     /// Shared data and secrets for DPoP; without them DPoP-bound tokens are refused.
     pub sender: Option<&'a Runtime<'a>>,

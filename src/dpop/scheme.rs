@@ -10,7 +10,9 @@ use serde_json::Value;
 /// The scheme a token was presented with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
+    /// `Authorization: Bearer` (RFC 6750).
     Bearer,
+    /// `Authorization: DPoP` (RFC 9449 §7.1).
     Dpop,
 }
 
