@@ -4,31 +4,31 @@
 //! needs newer keys stops with a [`Pending`] and [`resume`]s where it stopped once the
 //! host has them. On a `report`-mode route the verdict becomes [`Verdict::Report`].
 
+mod credentials;
 pub mod forward;
-#[cfg(test)]
-mod sender_tests;
+mod grant;
+mod judge;
 #[cfg(test)]
 mod tests;
 
-use crate::cache::{self, Digest, TokenCache, Verified};
-use crate::claims::ClaimRule;
+use crate::cache::{Digest, TokenCache};
 use crate::config::Config;
-use crate::dpop::gate::{self, Gate, Presentation, Runtime, SenderError, Sent};
+use crate::dpop::gate::{Runtime, Sent};
 use crate::dpop::htu::Origin;
-use crate::dpop::scheme::{self, Confirmation, Presented, Scheme};
 use crate::jwks::{KeyId, KeySet};
 use crate::policy::{self, Requirement};
-use crate::reject::{Denial, TokenError};
-use crate::sources::TokenSource;
-use crate::stepup::AuthContext;
-use crate::token::{Credentials, Jws};
-use crate::verify::{self, SignatureCheck};
-use crate::{profile, sources, token};
+use crate::reject::Denial;
+use crate::verify::SignatureCheck;
+
+use credentials::enforce;
+use judge::{judge, Held};
 
 /// The parts of a request the decision reads.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
+    /// The request method (`:method`).
     pub method: &'a str,
+    /// The request target (`:path`), query included.
     pub path: &'a str,
     /// The values of the headers the token sources read ([`Config::token_headers`]), as
     /// (lower-case name, value) pairs in request order; a name may repeat.
@@ -106,9 +106,11 @@ impl Pending {
 
 /// Shared inputs of a decision.
 pub struct Context<'a> {
+    /// The plugin configuration.
     pub config: &'a Config,
     /// Seconds since the epoch.
     pub now: u64,
+    /// What checks signatures (jwt-simple, the host, or both).
     pub backend: &'a dyn SignatureCheck,
     /// Shared data and secrets for DPoP; without them DPoP-bound tokens are refused.
     pub sender: Option<&'a Runtime<'a>>,
@@ -155,75 +157,6 @@ fn reported(report: bool, verdict: Verdict) -> Verdict {
     }
 }
 
-/// The verdict as enforced.
-fn enforce<'k>(
-    ctx: &Context<'_>,
-    req: &Request<'_>,
-    need: Requirement,
-    keys: impl Fn(usize) -> Option<&'k KeySet>,
-    cache: &mut TokenCache,
-) -> Verdict {
-    let lookup = |name: &str| {
-        req.token_headers
-            .iter()
-            .filter(|(n, _)| *n == name)
-            .map(|(_, v)| *v)
-            .collect()
-    };
-    // A `DPoP` token (RFC 9449 §7.1) is read from `Authorization`, when that header is a
-    // token source and no source holds a bearer token.
-    let authorization: Vec<&str> = if ctx.config.token_sources.contains(&TokenSource::bearer()) {
-        lookup("authorization")
-    } else {
-        vec![]
-    };
-    let (scheme, token) = match sources::extract(&ctx.config.token_sources, lookup) {
-        Credentials::Bearer(token) => (Scheme::Bearer, token),
-        Credentials::Invalid(why) => return Verdict::Deny(Denial::InvalidRequest(why)),
-        Credentials::None => match scheme::extract(&authorization) {
-            Presented::Token(Scheme::Dpop, token) => (Scheme::Dpop, token),
-            Presented::Invalid(why) => return Verdict::Deny(Denial::InvalidRequest(why)),
-            Presented::None | Presented::Token(Scheme::Bearer, _) if need.allow_anonymous => {
-                return Verdict::Allow {
-                    headers: vec![],
-                    withheld: 0,
-                }
-            }
-            Presented::None | Presented::Token(Scheme::Bearer, _) if !req.dpop.is_empty() => {
-                return Verdict::Deny(Denial::InvalidRequest("DPoP proof without an access token"))
-            }
-            Presented::None | Presented::Token(Scheme::Bearer, _) => {
-                return Verdict::Deny(Denial::MissingToken)
-            }
-        },
-    };
-    let presented = Presentation {
-        scheme,
-        token,
-        proofs: req.dpop,
-        method: req.method,
-        path: req.path,
-        origin: req.origin,
-        peer_certificate: req.peer_certificate,
-    };
-    let digest = cache.enabled().then(|| cache::digest(token));
-    if let Some(hit) = digest.as_ref().and_then(|d| cache.lookup(d)) {
-        // A cached token was verified once, by key material the provider must still
-        // publish; its provider, time window and scopes are checked anew.
-        if keys(hit.provider).is_some_and(|set| set.contains(&hit.key)) {
-            return admit(ctx, &need, hit, &presented);
-        }
-    }
-    let held = Held {
-        token,
-        need,
-        digest,
-        failed_key: None,
-        presented,
-    };
-    judge(ctx, held, false, keys, cache)
-}
-
 /// Finishes a request that waited for keys: judges its token once more with the keys
 /// now loaded, without re-reading the request. Unknown `kid` and failed signatures are
 /// final now; only a provider still without keys gives `NeedKeys` again.
@@ -243,226 +176,4 @@ pub fn resume<'k>(
         presented: pending.sent.presentation(&pending.token, &proofs),
     };
     reported(report, judge(ctx, held, true, keys, cache))
-}
-
-/// A token on its way through [`judge`].
-struct Held<'t> {
-    token: &'t str,
-    need: Requirement,
-    digest: Option<Digest>,
-    failed_key: Option<KeyId>,
-    presented: Presentation<'t>,
-}
-
-impl Held<'_> {
-    fn pending(self, fallback: Denial, failed_key: Option<KeyId>) -> Pending {
-        Pending {
-            token: self.token.to_string(),
-            need: self.need,
-            digest: self.digest,
-            fallback,
-            failed_key,
-            sent: Box::new(Sent::of(&self.presented)),
-        }
-    }
-}
-
-fn invalid(e: TokenError) -> Verdict {
-    Verdict::Deny(Denial::InvalidToken(e))
-}
-
-/// Verifies a token not found in the cache (or resumed) and admits it or says why not.
-fn judge<'k>(
-    ctx: &Context<'_>,
-    held: Held<'_>,
-    resumed: bool,
-    keys: impl Fn(usize) -> Option<&'k KeySet>,
-    cache: &mut TokenCache,
-) -> Verdict {
-    let cfg = ctx.config;
-    let jws = match token::parse(held.token, cfg.max_token_bytes) {
-        Ok(jws) => jws,
-        Err(e) => return invalid(e),
-    };
-    let issuer = jws.claims.issuer.as_deref().unwrap_or("");
-    let Some((index, provider)) = cfg.provider_for(issuer) else {
-        return invalid(TokenError::UnknownIssuer);
-    };
-    if !held.need.accepts(index) {
-        return invalid(TokenError::IssuerNotAccepted);
-    }
-    let Some(keyset) = keys(index) else {
-        // Check what needs no keys first: an expired token gets its 401 even in an outage.
-        if let Err(e) = verify::check_claims(&jws.claims, provider, ctx.now, cfg.clock_skew_s) {
-            return invalid(e);
-        }
-        let pending = held.pending(Denial::KeysUnavailable { retry_after_s: 1 }, None);
-        return Verdict::NeedKeys {
-            provider: index,
-            pending,
-        };
-    };
-    let key_under_kid = jws
-        .kid
-        .as_deref()
-        .and_then(|kid| keyset.candidates(Some(kid), jws.alg).next())
-        .map(|k| k.id);
-    if resumed && held.failed_key.is_some() && key_under_kid == held.failed_key {
-        // The refetch brought the same key: the signature fails as it did.
-        return invalid(TokenError::Signature);
-    }
-    let result = verify::verify(
-        &jws,
-        provider,
-        keyset,
-        ctx.now,
-        cfg.clock_skew_s,
-        ctx.backend,
-    );
-    match result {
-        Ok((window, key)) => {
-            if let Err(why) = provider.profile.check(jws.typ.as_deref(), &jws.claims) {
-                return invalid(TokenError::Profile(why));
-            }
-            if !profile::client_accepted(&provider.clients, &jws.claims) {
-                return invalid(TokenError::Client);
-            }
-            let Ok(cnf) = Confirmation::of(&jws.claims) else {
-                let denial = Denial::sender(SenderError::Confirmation, held.presented.scheme, None);
-                return Verdict::Deny(denial);
-            };
-            let (headers, withheld) = forward::headers(cfg, provider, &jws);
-            let verified = Verified {
-                provider: index,
-                key,
-                window,
-                granted: policy::granted_scopes(&jws.claims),
-                headers,
-                withheld,
-                cnf,
-                auth: AuthContext::of(&jws.claims),
-                unmet: unmet_claims(cfg, &jws),
-            };
-            let verdict = finish(ctx, &held.need, &verified, &held.presented);
-            if let Some(digest) = held.digest {
-                cache.insert(digest, verified, ctx.now, cfg.clock_skew_s);
-            }
-            verdict
-        }
-        Err(e @ (TokenError::UnknownKey | TokenError::Signature))
-            if !resumed && jws.kid.is_some() =>
-        {
-            let failed = (e == TokenError::Signature)
-                .then_some(key_under_kid)
-                .flatten();
-            Verdict::NeedKeys {
-                provider: index,
-                pending: held.pending(Denial::InvalidToken(e), failed),
-            }
-        }
-        Err(e) => invalid(e),
-    }
-}
-
-/// Admits a cached token if its provider, time window, sender, step-up and scopes
-/// still fit.
-fn admit(ctx: &Context<'_>, need: &Requirement, hit: &Verified, p: &Presentation<'_>) -> Verdict {
-    if !need.accepts(hit.provider) {
-        return invalid(TokenError::IssuerNotAccepted);
-    }
-    match hit.window.check(ctx.now, ctx.config.clock_skew_s) {
-        Ok(()) => finish(ctx, need, hit, p),
-        Err(e) => invalid(e),
-    }
-}
-
-/// After the token itself: is the sender the one it was issued to (DPoP, mTLS), did the
-/// user sign in as the route demands (step-up), does it grant the scopes.
-fn finish(ctx: &Context<'_>, need: &Requirement, v: &Verified, p: &Presentation<'_>) -> Verdict {
-    if let Err(e) = sender(ctx, v, p) {
-        let nonce = ctx
-            .sender
-            .and_then(|rt| rt.nonces)
-            .filter(|_| matches!(e, SenderError::Proof(_)))
-            .map(|n| n.current(ctx.now));
-        return Verdict::Deny(Denial::sender(e, p.scheme, nonce));
-    }
-    if let Some(step_up) = &need.step_up {
-        if let Err(insufficient) = step_up.check(&v.auth, ctx.now, ctx.config.clock_skew_s) {
-            return Verdict::Deny(Denial::StepUp {
-                insufficient: Box::new(insufficient),
-                scheme: p.scheme,
-            });
-        }
-    }
-    grant(need, v)
-}
-
-/// The sender-constraint step (see [`gate::check`]).
-fn sender(ctx: &Context<'_>, v: &Verified, p: &Presentation<'_>) -> Result<(), SenderError> {
-    let cfg = ctx.config;
-    let Some(provider) = cfg.providers.get(v.provider) else {
-        return Ok(());
-    };
-    let unbound = v.cnf.jkt.is_none() && v.cnf.x5t_s256.is_none();
-    if unbound && p.scheme == Scheme::Bearer && provider.dpop.accepts_bearer() {
-        // The common case needs neither shared data nor a proof.
-        return Ok(());
-    }
-    let fallback = Runtime {
-        store: &gate::NoStore,
-        secret: [0; 32],
-        nonces: None,
-        backend: &crate::dpop::raw::RawSignature,
-    };
-    let rt = ctx.sender.unwrap_or(&fallback);
-    let gate = Gate {
-        settings: &cfg.dpop,
-        skew_s: cfg.clock_skew_s,
-        nonces: rt.nonces,
-        store: rt.store,
-        secret: &rt.secret,
-        backend: rt.backend,
-    };
-    gate::check(
-        &gate,
-        provider.dpop,
-        &provider.algorithms,
-        &v.cnf,
-        p,
-        ctx.now,
-    )
-}
-
-/// Allows a verified token if it grants every scope the route requires and meets every
-/// `claims` condition.
-fn grant(need: &Requirement, verified: &Verified) -> Verdict {
-    if !policy::missing_scopes(&need.scopes, &verified.granted).is_empty() {
-        return Verdict::Deny(Denial::InsufficientScope(need.scopes.clone()));
-    }
-    if let Some(unmet) = need.claims.iter().find(|c| verified.unmet.contains(c)) {
-        return Verdict::Deny(Denial::ClaimRule(unmet.name()));
-    }
-    Verdict::Allow {
-        headers: verified.headers.clone(),
-        withheld: verified.withheld,
-    }
-}
-
-/// Every configured `claims` condition the token fails, judged once per verification.
-fn unmet_claims(cfg: &Config, jws: &Jws<'_>) -> Vec<ClaimRule> {
-    if !cfg.has_claim_rules() {
-        return Vec::new();
-    }
-    let payload = match serde_json::to_value(&jws.claims) {
-        Ok(serde_json::Value::Object(map)) => map,
-        _ => serde_json::Map::new(),
-    };
-    let mut unmet: Vec<ClaimRule> = Vec::new();
-    for c in cfg.rules.iter().flat_map(|r| &r.claims) {
-        if !unmet.contains(c) && !c.holds(&payload) {
-            unmet.push(c.clone());
-        }
-    }
-    unmet
 }

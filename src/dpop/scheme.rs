@@ -10,7 +10,9 @@ use serde_json::Value;
 /// The scheme a token was presented with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
+    /// `Authorization: Bearer` (RFC 6750).
     Bearer,
+    /// `Authorization: DPoP` (RFC 9449 §7.1).
     Dpop,
 }
 
@@ -35,16 +37,7 @@ pub fn extract<'a>(authorization: &[&'a str]) -> Presented<'a> {
     let [value] = authorization else {
         return Presented::None;
     };
-    // Envoy joins repeated `Authorization` lines with `,`: a DPoP credential among several
-    // (`Basic …,DPoP …`) must not pass for "no credentials".
-    let is_dpop = |element: &str| {
-        let element = element.trim_start_matches([' ', '\t']);
-        let (scheme, rest) = element.split_at(element.find([' ', '\t']).unwrap_or(element.len()));
-        scheme.eq_ignore_ascii_case("dpop") && !rest.is_empty()
-    };
-    if value.contains(',') && value.split(',').any(is_dpop) {
-        return Presented::Invalid("more than one Authorization header");
-    }
+    // A comma-joined value carrying a DPoP credential was refused by `token::extract`.
     let value = value.trim_matches([' ', '\t']);
     let Some((scheme, rest)) = value.split_once([' ', '\t']) else {
         return if value.eq_ignore_ascii_case("dpop") {
@@ -58,12 +51,7 @@ pub fn extract<'a>(authorization: &[&'a str]) -> Presented<'a> {
     }
     let token = rest.trim_start_matches([' ', '\t']);
     // RFC 9449 §7.1: token68, the same grammar as a bearer b64token.
-    let body = token.trim_end_matches('=');
-    let valid = !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
-    if valid {
+    if token::is_b64token(token) {
         Presented::Token(Scheme::Dpop, token)
     } else {
         Presented::Invalid("malformed DPoP token")

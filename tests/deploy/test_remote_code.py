@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 from artifacts import ROOT
-from support.envoy import ENVOY_BIN, Envoy
+from support.envoy import ENVOY_BIN, Envoy, static_cluster
 from support.http_client import request
 from support.keys import claims, make_token
 from support.local_server import LocalServer, QuietHandler
@@ -50,19 +50,6 @@ class ModuleServer(LocalServer):
     def count(self) -> int:
         with self.lock:
             return len(self.fetches)
-
-
-def _static(name: str, port: int) -> dict:
-    return {
-        "name": name,
-        "type": "STATIC",
-        "connect_timeout": "1s",
-        "load_assignment": {
-            "cluster_name": name,
-            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": {"socket_address": {
-                "address": "127.0.0.1", "port_value": port}}}}]}],
-        },
-    }  # fmt: skip
 
 
 def shipped() -> dict:
@@ -99,7 +86,7 @@ def launch(tmp_path: Path, stand_ins, sha256: str, failure_policy: str | None = 
                                                                                    port_value=0)
     ports = {"jwt_guard_module": module.port, "auth0_jwks": jwks.port, "backend": upstream.port}
     assert {c["name"] for c in config["static_resources"]["clusters"]} == set(ports)
-    config["static_resources"]["clusters"] = [_static(name, port) for name, port in ports.items()]
+    config["static_resources"]["clusters"] = [static_cluster(name, port) for name, port in ports.items()]
     plugin = wasm_plugin(config)
     remote = plugin["vm_config"]["code"]["remote"]
     remote["http_uri"]["uri"] = f"http://127.0.0.1:{module.port}{module.path}"

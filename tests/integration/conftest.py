@@ -70,6 +70,23 @@ def jwks_server():
     server.close()
 
 
+@pytest.fixture
+def fresh_jwks():
+    """A JWKS server for one test only, for tests that rotate, remove or break its keys."""
+    server = JwksServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def every_key_jwks(keys):
+    """A JWKS server for one test module publishing every key of the session's ring."""
+    server = JwksServer()
+    server.publish(*keys.all())
+    yield server
+    server.close()
+
+
 class Launcher:
     """Starts Envoy instances wired to the echo upstream and stops them all on close()."""
 

@@ -17,7 +17,6 @@ from corpus import CASES, build_one
 from corpus.cases import flip_signature_bit, signature_of_other
 from support.assertions import assert_invalid_token
 from support.hostile import assert_refused, corpus_forge, raw_request, start_with_header_limit
-from support.jwks_server import JwksServer
 from support.plugin import AUDIENCE, issuer_of, plugin, provider
 
 SKEW = 60
@@ -33,21 +32,13 @@ def config(backend: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def jwks(keys):
-    server = JwksServer()
-    server.publish(*keys.all())
-    yield server
-    server.close()
+def both(module_launch, every_key_jwks):
+    return start_with_header_limit(module_launch, config("both"), {"jwks": every_key_jwks.port})
 
 
 @pytest.fixture(scope="module")
-def both(module_launch, jwks):
-    return start_with_header_limit(module_launch, config("both"), {"jwks": jwks.port})
-
-
-@pytest.fixture(scope="module")
-def host(module_launch, jwks):
-    return start_with_header_limit(module_launch, config("host"), {"jwks": jwks.port})
+def host(module_launch, every_key_jwks):
+    return start_with_header_limit(module_launch, config("host"), {"jwks": every_key_jwks.port})
 
 
 @pytest.fixture(scope="module")

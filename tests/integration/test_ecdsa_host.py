@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 
 from support.hostile import corpus_forge, raw_request, start_with_header_limit
-from support.jwks_server import JwksServer
 from support.plugin import AUDIENCE, issuer_of, plugin, provider
 
 SKEW = 60
@@ -22,21 +21,13 @@ def config(backend: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def jwks(keys):
-    server = JwksServer()
-    server.publish(*keys.all())
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="module")
 def forge(keys):
     return corpus_forge(keys, issuer_of("prod"), AUDIENCE, SKEW)
 
 
 @pytest.fixture(scope="module", params=["host", "both"])
-def envoy(request, module_launch, jwks):
-    return start_with_header_limit(module_launch, config(request.param), {"jwks": jwks.port})
+def envoy(request, module_launch, every_key_jwks):
+    return start_with_header_limit(module_launch, config(request.param), {"jwks": every_key_jwks.port})
 
 
 def _send(envoy, token: str) -> int:

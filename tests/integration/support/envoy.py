@@ -24,7 +24,8 @@ class EnvoyError(RuntimeError):
     """Envoy exited or did not become ready; the message carries the tail of its log."""
 
 
-def _cluster(name: str, port: int) -> dict:
+def static_cluster(name: str, port: int) -> dict:
+    """A STATIC cluster `name` with the one endpoint 127.0.0.1:`port`."""
     return {
         "name": name,
         "type": "STATIC",
@@ -92,7 +93,7 @@ def bootstrap(plugin_config: str | None, wasm_path: Path | None, upstream_port: 
                     ],
                 }
             ],
-            "clusters": [_cluster("upstream", upstream_port)] + [_cluster(n, p) for n, p in clusters.items()],
+            "clusters": [static_cluster("upstream", upstream_port)] + [static_cluster(n, p) for n, p in clusters.items()],
         },
     }
 

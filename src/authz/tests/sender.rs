@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::config::KeySource;
+use crate::dpop::gate::SenderError;
 use crate::dpop::nonce::Nonces;
 use crate::dpop::proof::tests::{public_jwk, sign};
 use crate::dpop::proof::ProofError;
