@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -33,24 +32,11 @@ SCREENSHOT = ROOT / "docs" / "spa-signed-in.png"
 RUN_DIR = ROOT / ".run" / "browser"
 
 
-def free_ports(count: int) -> list[int]:
-    sockets = []
-    try:
-        for _ in range(count):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            sockets.append(s)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
 class Demo:
     """scripts/demo.sh in its interactive mode, stopped with Ctrl-C (SIGINT) at the end."""
 
-    def __init__(self) -> None:
-        idp, envoy, admin, upstream, spa = free_ports(5)
+    def __init__(self, ports: list[int]) -> None:
+        idp, envoy, admin, upstream, spa = ports
         self.idp = f"http://127.0.0.1:{idp}"
         self.api = f"http://127.0.0.1:{envoy}"
         self.spa = f"http://127.0.0.1:{spa}"
@@ -92,9 +78,9 @@ class Demo:
 
 
 @pytest.fixture(scope="module")
-def demo():
+def demo(free_ports):
     assert Path(CHROMIUM).is_file(), "chromium is missing: scripts/bootstrap.sh --with-browser"
-    demo = Demo()
+    demo = Demo(free_ports(5))
     try:
         demo.wait_ready(1500)
         assert f"Open the SPA: {demo.spa}/" in demo.log()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import subprocess
 import time
 import urllib.error
@@ -18,19 +17,6 @@ ROOT = Path(__file__).resolve().parents[2]
 ENVOY = ROOT / ".venv" / "bin" / "envoy"
 WASM = ROOT / "target" / "wasm32-wasip1" / "release" / "jwt_guard.wasm"
 SPA = "http://127.0.0.1:3000"
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = []
-    try:
-        for _ in range(count):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            sockets.append(s)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 def b64(value: dict) -> str:
@@ -45,7 +31,7 @@ def request(url: str, headers: dict) -> tuple[int, dict]:
         return error.code, {k.lower(): v for k, v in error.headers.items()}
 
 
-def test_503_carries_cors_for_the_spa_only(tmp_path):
+def test_503_carries_cors_for_the_spa_only(tmp_path, free_ports):
     assert WASM.is_file(), "build the filter first (make build)"
     listen, admin, idp, upstream = free_ports(4)
     issuer = f"http://127.0.0.1:{idp}/"

@@ -178,20 +178,7 @@ def test_compose_services_are_wired_like_the_demo():
     assert [line for line in dockerfile.splitlines() if line.startswith("FROM")] == ["FROM scratch"]
 
 
-def free_ports(count: int) -> list[int]:
-    sockets = []
-    try:
-        for _ in range(count):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            sockets.append(s)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
-def test_demo_check_passes_end_to_end():
+def test_demo_check_passes_end_to_end(free_ports):
     idp, envoy, admin, upstream, spa = free_ports(5)
     env = dict(os.environ, NO_COLOR="1", DEMO_IDP_PORT=str(idp), DEMO_ENVOY_PORT=str(envoy),
                DEMO_ADMIN_PORT=str(admin), DEMO_UPSTREAM_PORT=str(upstream), DEMO_SPA_PORT=str(spa))
