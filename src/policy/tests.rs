@@ -216,6 +216,8 @@ pub(super) fn at_least_as_strict(a: &Requirement, b: &Requirement) -> bool {
             (None, Some(_)) => false,
             (Some(x), Some(y)) => x.iter().all(|i| y.contains(i)),
         }
+        && b.claims.iter().all(|c| a.claims.contains(c))
+        && (b.report || !a.report)
 }
 
 #[test]
