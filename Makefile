@@ -3,7 +3,7 @@ SHELL := /bin/bash
 WASM := target/wasm32-wasip1/release/jwt_guard.wasm
 PY := .venv/bin/python
 
-.PHONY: all build bootstrap lint unit integration test compose-test demo bench bench-dpop fuzz clean dist deploy-test docs
+.PHONY: all build bootstrap lint unit integration test compose-test demo bench bench-dpop fuzz fuzz-long clean dist deploy-test docs
 
 all: build
 
@@ -52,8 +52,14 @@ bench:
 	scripts/bootstrap.sh --with-wrk
 	bench/run.sh
 
+## A short run of every fuzz target, seeded from the committed corpora (FUZZ_SECONDS each, default 60).
 fuzz:
 	fuzz/run.sh
+
+## A campaign: every target for FUZZ_SECONDS (default 600), its finds merged into the committed,
+## minimised fuzz/corpus/<target>/, one row per target appended to fuzz/results.md.
+fuzz-long:
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} FUZZ_MINIMISE=1 FUZZ_RESULTS=results.md fuzz/run.sh
 
 ## The book (docs/src, mdBook) as HTML in docs/book/.
 docs:
