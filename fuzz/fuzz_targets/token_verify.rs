@@ -145,7 +145,7 @@ fuzz_target!(|data: &[u8]| {
             method_overrides: &[],
             dpop: &[],
             origin: None,
-            peer_certificate: None,
+            peer_certificate: &jwt_guard::sender::mtls::NO_CERTIFICATE,
         };
         let mut cache = TokenCache::new(4);
         let fresh = authz::decide(&ctx, &req, |i| inline_keys(cfg, i), &mut cache);

@@ -18,6 +18,7 @@ use crate::policy::{self, Requirement};
 use crate::reject::Denial;
 use crate::sender::check::{Runtime, Sent};
 use crate::sender::dpop::htu::Origin;
+use crate::sender::mtls::PeerCertificate;
 use crate::signature::SignatureCheck;
 
 use credentials::enforce;
@@ -39,8 +40,9 @@ pub struct Request<'a> {
     pub dpop: &'a [&'a str],
     /// `:scheme` + `:authority`, which DPoP's `htu` names (unless `dpop_origin` is set).
     pub origin: Option<&'a Origin>,
-    /// The client certificate's SHA-256 in hex, on a mutual-TLS connection.
-    pub peer_certificate: Option<&'a str>,
+    /// The client certificate's SHA-256 in hex, on a mutual-TLS connection, asked for
+    /// only by a token bound to a certificate.
+    pub peer_certificate: &'a dyn PeerCertificate,
 }
 
 /// What to do with a request.

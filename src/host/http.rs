@@ -1,18 +1,17 @@
-//! The HTTP context: strips inbound copies of the headers jwt-guard sets, reads the three
-//! headers the decision needs, and applies the lifecycle's outcome: local replies carry
+//! The HTTP context: reads the request as the lifecycle's [`crate::lifecycle::Plan`]
+//! says (stripping inbound copies of the headers jwt-guard sets that are present), and
+//! applies the lifecycle's outcome: local replies (built once per refusal) carry
 //! Envoy response-code details (`%RESPONSE_CODE_DETAILS%`, e.g. `jwt_guard_denied{expired}`),
 //! which the SDK's `send_http_response` leaves empty, so this calls the ABI itself.
 
 use super::proxy::State;
 use super::root::retune;
-use crate::authz::Request;
-use crate::lifecycle::{headers, Outcome};
-use crate::reject::challenge::Offer;
-use crate::reject::Reply;
+use crate::lifecycle::{headers, Outcome, Prepared, RequestHost, Worker};
+use crate::sender::mtls::PeerCertificate;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, MapType};
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
 /// One request's context.
@@ -37,8 +36,8 @@ pub fn header(map: MapType, name: &str) -> Option<String> {
 }
 
 /// Applies an outcome to the effective context's request; `resume` continues a held one;
-/// refusals offer what `offer` says in their challenges.
-pub fn apply(outcome: &Outcome, resume: bool, offer: &Offer) {
+/// a refusal gets `worker`'s prepared reply.
+pub fn apply(worker: &mut Worker, outcome: &Outcome, resume: bool) {
     match outcome {
         Outcome::Continue(headers) => {
             for (name, value) in headers {
@@ -53,8 +52,7 @@ pub fn apply(outcome: &Outcome, resume: bool, offer: &Offer) {
             }
         }
         Outcome::Reply(denial) => {
-            let details = format!("jwt_guard_denied{{{}}}", denial.reason().name());
-            if let Err(status) = send(&denial.reply_for(offer), &details) {
+            if let Err(status) = send(&worker.reply(denial)) {
                 log::warn!("cannot send the local reply (host status {status})");
             }
         }
@@ -73,46 +71,29 @@ impl HttpContext for Http {
     fn on_http_request_headers(&mut self, _: usize, _: bool) -> Action {
         let mut state = self.state.borrow_mut();
         let config = state.worker.config();
-        for name in config.managed_headers() {
-            let _ = hostcalls::set_map_value_bytes(MapType::HttpRequestHeaders, name, None);
-        }
-        let header = |name: &str| header(MapType::HttpRequestHeaders, name);
-        let method = header(":method").unwrap_or_default();
-        let path = header(":path").unwrap_or_default();
-        let all = || hostcalls::get_map_bytes(MapType::HttpRequestHeaders).unwrap_or_default();
-        let token_headers = headers::token_headers(&config, header, all);
-        let token_headers: Vec<(&str, &str)> = token_headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let overrides = headers::method_overrides(&config, |name| header(name).is_some(), all);
-        let overrides: Vec<&str> = overrides.iter().map(String::as_str).collect();
+        let read = state.worker.plan().read(&config, &mut RequestHeaders);
         let metadata = config.resource_metadata.as_ref();
-        if let Some(reply) = metadata.and_then(|m| m.answer(&method, &path)) {
-            if let Err(status) = send(&reply, "jwt_guard_resource_metadata") {
+        if let Some(reply) = metadata.and_then(|m| m.answer(&read.method, &read.path)) {
+            let document = Prepared {
+                status: reply.status,
+                headers: headers::encode_map(&reply.headers),
+                body: reply.body,
+                details: "jwt_guard_resource_metadata".to_string(),
+            };
+            if let Err(status) = send(&document) {
                 log::warn!("cannot send the metadata document (host status {status})");
             }
             return Action::Pause;
         }
-        let dpop = headers::every("dpop", header("dpop").is_some(), all);
-        let dpop: Vec<&str> = dpop.iter().map(String::as_str).collect();
-        let origin = headers::origin(!dpop.is_empty(), || {
-            (header(":scheme"), header(":authority"))
-        });
-        let peer_certificate = peer_certificate();
-        let req = Request {
-            method: &method,
-            path: &path,
-            token_headers: &token_headers,
-            method_overrides: &overrides,
-            dpop: &dpop,
-            origin: origin.as_ref(),
-            peer_certificate: peer_certificate.as_deref(),
-        };
+        let lists = read.lists();
+        let peer = Peer::default();
+        let req = read.request(&lists, &peer);
         let State { worker, host } = &mut *state;
         let outcome = worker.on_request(host, self.id, &req);
-        apply(&outcome, false, &config.offer);
-        retune(&mut state);
+        apply(worker, &outcome, false);
+        if worker.retune_due() {
+            retune(&mut state);
+        }
         match outcome {
             Outcome::Continue(_) => Action::Continue,
             Outcome::Reply(_) | Outcome::Wait => Action::Pause,
@@ -120,9 +101,55 @@ impl HttpContext for Http {
     }
 }
 
+/// The current request's headers through proxy-wasm host calls.
+struct RequestHeaders;
+
+impl RequestHost for RequestHeaders {
+    fn header(&mut self, name: &str) -> Option<Vec<u8>> {
+        hostcalls::get_map_value_bytes(MapType::HttpRequestHeaders, name)
+            .ok()
+            .flatten()
+    }
+
+    fn headers(&mut self) -> Vec<u8> {
+        let mut data: *mut u8 = std::ptr::null_mut();
+        let mut size: usize = 0;
+        // SAFETY: the host writes a buffer it allocated in this module's memory through
+        // `proxy_on_memory_allocate` (a `Vec` of exactly `size` bytes, leaked), which is
+        // taken back here exactly once; a failed or empty answer leaves `data` null.
+        unsafe {
+            let status = get_header_map_pairs(MAP_REQUEST_HEADERS, &mut data, &mut size);
+            if status != 0 || data.is_null() {
+                return Vec::new();
+            }
+            Vec::from_raw_parts(data, size, size)
+        }
+    }
+
+    fn remove(&mut self, name: &str) {
+        let _ = hostcalls::set_map_value_bytes(MapType::HttpRequestHeaders, name, None);
+    }
+}
+
+/// The client certificate's digest, asked of the host the first time a token needs it.
+#[derive(Debug, Default)]
+struct Peer(OnceCell<Option<String>>);
+
+impl PeerCertificate for Peer {
+    fn digest(&self) -> Option<&str> {
+        self.0.get_or_init(peer_certificate).as_deref()
+    }
+}
+
+/// proxy-wasm's `MapType::HttpRequestHeaders`.
+const MAP_REQUEST_HEADERS: u32 = 0;
+
 #[link(wasm_import_module = "env")]
 extern "C" {
-    // The status is read as a plain u32: the host may return any value.
+    // Statuses are read as plain u32: the host may return any value.
+    #[link_name = "proxy_get_header_map_pairs"]
+    fn get_header_map_pairs(map_type: u32, data: *mut *mut u8, size: *mut usize) -> u32;
+
     #[link_name = "proxy_send_local_response"]
     fn send_local_response(
         status_code: u32,
@@ -143,11 +170,11 @@ fn peer_certificate() -> Option<String> {
     String::from_utf8(bytes).ok().filter(|s| !s.is_empty())
 }
 
-/// Answers the current request locally with `reply`, `details` going to the access log;
-/// returns the host's status code when it refused (0 is success).
-fn send(reply: &Reply, details: &str) -> Result<(), u32> {
-    let headers = headers::encode_map(&reply.headers);
-    // SAFETY: every pointer/length pair describes a live buffer owned by this frame, which
+/// Answers the current request locally with `reply`; returns the host's status code when
+/// it refused (0 is success).
+fn send(reply: &Prepared) -> Result<(), u32> {
+    let details = &reply.details;
+    // SAFETY: every pointer/length pair describes a live buffer owned by `reply`, which
     // the host only reads during the call; grpc_status -1 means "not gRPC".
     let status = unsafe {
         send_local_response(
@@ -156,8 +183,8 @@ fn send(reply: &Reply, details: &str) -> Result<(), u32> {
             details.len(),
             reply.body.as_ptr(),
             reply.body.len(),
-            headers.as_ptr(),
-            headers.len(),
+            reply.headers.as_ptr(),
+            reply.headers.len(),
             -1,
         )
     };

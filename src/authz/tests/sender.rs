@@ -93,7 +93,7 @@ impl World {
             method_overrides: &[],
             dpop: proofs,
             origin: None,
-            peer_certificate: None,
+            peer_certificate: &crate::sender::mtls::NO_CERTIFICATE,
         };
         let cfg = &self.cfg;
         decide(&ctx, &req, |i| inline(cfg, i), &mut self.cache)
@@ -198,7 +198,7 @@ fn without_shared_data_bound_tokens_fail_closed() {
         method_overrides: &[],
         dpop: &[&p],
         origin: None,
-        peer_certificate: None,
+        peer_certificate: &crate::sender::mtls::NO_CERTIFICATE,
     };
     let v = decide(&ctx, &req, |i| inline(&cfg, i), &mut TokenCache::new(0));
     assert!(
@@ -303,7 +303,7 @@ fn certificate_bound_tokens_need_that_certificate() {
             method_overrides: &[],
             dpop: &[],
             origin: None,
-            peer_certificate: peer,
+            peer_certificate: &peer,
         };
         decide(&ctx, &req, |i| inline(&cfg, i), &mut cache)
     };
