@@ -4,8 +4,8 @@
 
 use crate::config::Provider;
 use crate::jwks::{KeyId, KeySet};
-use crate::reject::TokenError;
 use crate::signature::SignatureCheck;
+use crate::token::TokenError;
 use crate::token::{Claims, Jws};
 
 /// Most keys tried for a token without `kid`.

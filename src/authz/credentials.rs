@@ -3,7 +3,8 @@
 
 use super::grant::admit;
 use super::judge::{judge, Held};
-use super::{Context, Request, Verdict};
+use super::request::{Context, Request};
+use super::verdict::Verdict;
 use crate::cache::{self, TokenCache};
 use crate::jwks::KeySet;
 use crate::policy::Requirement;

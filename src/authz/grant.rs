@@ -1,15 +1,16 @@
 //! Stage 3: after the token itself: sender constraint, step-up, scopes and `claims`.
 
-use super::judge::invalid;
-use super::{Context, Verdict};
+use super::request::Context;
+use super::verdict::{invalid, Verdict};
 use crate::cache::Verified;
 use crate::claims::ClaimRule;
 use crate::config::Config;
 use crate::policy::{self, Requirement};
-use crate::reject::{Denial, TokenError};
+use crate::reject::Denial;
 use crate::sender::check::{self, Gate, Presentation, Runtime, SenderError};
 use crate::sender::scheme::Scheme;
 use crate::token::Jws;
+use crate::token::TokenError;
 
 /// Admits a cached token if its provider, time window, sender, step-up and scopes
 /// still fit.

@@ -3,14 +3,16 @@
 
 use super::forward;
 use super::grant::{finish, unmet_claims};
-use super::{Context, Pending, Verdict};
+use super::request::Context;
+use super::verdict::{invalid, Pending, Verdict};
 use crate::cache::{Digest, TokenCache, Verified};
 use crate::jwks::{KeyId, KeySet};
 use crate::policy::{self, Requirement};
-use crate::reject::{Denial, TokenError};
+use crate::reject::Denial;
 use crate::sender::check::{Presentation, SenderError, Sent};
 use crate::sender::cnf::Confirmation;
 use crate::stepup::AuthContext;
+use crate::token::TokenError;
 use crate::verify;
 use crate::{profile, token};
 
@@ -34,10 +36,6 @@ impl Held<'_> {
             sent: Box::new(Sent::of(&self.presented)),
         }
     }
-}
-
-pub(super) fn invalid(e: TokenError) -> Verdict {
-    Verdict::Deny(Denial::InvalidToken(e))
 }
 
 /// Verifies a token not found in the cache (or resumed) and admits it or says why not.

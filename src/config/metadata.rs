@@ -1,8 +1,8 @@
 //! The top-level `resource_metadata` option (RFC 9728), its omitted members derived from
 //! the providers.
 
-use super::dpop::proof_algorithms;
 use super::error::{typed, ConfigError};
+use super::offer::proof_algorithms;
 use super::provider::Provider;
 use crate::metadata::{Defaults, RawResourceMetadata, ResourceMetadata};
 use crate::sender::dpop::settings::Mode;

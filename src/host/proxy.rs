@@ -2,10 +2,10 @@
 //! metrics; and the `verify_signature` foreign function as a signature [`Transport`].
 
 use crate::config::{Config, RemoteJwks};
-use crate::lifecycle::{metrics, Counter, Gauge, Host, SharedError, Worker};
+use crate::lifecycle::{headers, metrics, Counter, Gauge, Host, SharedError, Worker};
 use crate::signature::boringssl::{Transport, TransportError, FOREIGN_FUNCTION};
 use proxy_wasm::hostcalls;
-use proxy_wasm::types::{MetricType, Status};
+use proxy_wasm::types::{MapType, MetricType, Status};
 use std::{collections::HashMap, hash::BuildHasher, hash::RandomState, time::Duration};
 
 /// The host's `verify_signature` foreign function.
@@ -29,6 +29,23 @@ pub struct Proxy {
 pub struct State {
     pub worker: Worker,
     pub host: Proxy,
+}
+
+impl State {
+    /// Applies the tick period the lifecycle asks for (its only owner).
+    pub fn retune(&mut self) {
+        if let Some(ms) = self.worker.retune(self.host.now_ms()) {
+            let _ = hostcalls::set_tick_period(Duration::from_millis(ms));
+        }
+    }
+}
+
+/// A header of `map` as [`headers::text`], if present.
+pub fn header(map: MapType, name: &str) -> Option<String> {
+    hostcalls::get_map_value_bytes(map, name)
+        .ok()
+        .flatten()
+        .map(headers::text)
 }
 
 /// Defines the metrics `names` of one kind; a metric the host refuses is logged and skipped.

@@ -32,7 +32,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    /// Every reason, in the order of the README table.
+    /// Every reason, in the order of the refusal table (docs/src/operations.md).
     pub const ALL: &'static [Reason] = &[
         Reason::MissingToken,
         Reason::InvalidRequest,
@@ -131,7 +131,7 @@ impl Reason {
         }
     }
 
-    /// When this reason applies, for operators (the README's table).
+    /// When this reason applies, for operators (the refusal table of docs/src/operations.md).
     pub fn description(self) -> &'static str {
         match self {
             Reason::MissingToken => "no `Authorization: Bearer` credentials on a protected route",

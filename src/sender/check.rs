@@ -171,7 +171,7 @@ impl SenderError {
         }
     }
 
-    /// When this refusal applies, for operators (the README's table of refusals).
+    /// When this refusal applies, for operators (the refusal table of docs/src/operations.md).
     pub fn when(self) -> &'static str {
         match self {
             SenderError::Confirmation => "the token's `cnf` claim is not an object of short strings",

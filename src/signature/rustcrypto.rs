@@ -5,9 +5,9 @@
 
 use crate::alg::Algorithm;
 use crate::jwks::{Key, Material};
-use crate::reject::TokenError;
 use crate::signature::SignatureCheck;
 use crate::token::Jws;
+use crate::token::TokenError;
 use jwt_simple::algorithms::RSAPublicKeyComponents;
 use jwt_simple::prelude::{ECDSAP256PublicKeyLike, ECDSAP384PublicKeyLike};
 use p256::ecdsa::signature::Verifier;

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::config::KeySource;
-use crate::sender::check::SenderError;
+use crate::sender::check::{Runtime, SenderError};
 use crate::sender::dpop::nonce::Nonces;
 use crate::sender::dpop::proof::tests::{public_jwk, sign};
 use crate::sender::dpop::proof::ProofError;

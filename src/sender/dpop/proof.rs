@@ -8,9 +8,9 @@ use super::jwk::{JwkError, ProofKey};
 use super::nonce::Nonces;
 use crate::alg::Algorithm;
 use crate::json;
-use crate::reject::TokenError;
 use crate::signature::SignatureCheck;
 use crate::token;
+use crate::token::TokenError;
 use serde_json::{Map, Value};
 
 /// Largest proof accepted, in bytes (an RSA-4096 `jwk` and signature fit).

@@ -2,27 +2,8 @@
 //! `dpop_origin`, `dpop_proof_window_s` and `dpop_nonce`, validated with the field named.
 
 use super::htu::Origin;
+use crate::config::error::ConfigError;
 use serde::Deserialize;
-
-/// A configuration error naming its field (`providers[0].dpop`, `dpop_origin`, ...).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
-pub struct FieldError {
-    /// The offending field, as written in the configuration.
-    pub field: String,
-    /// What is wrong with it.
-    pub message: String,
-}
-
-impl FieldError {
-    /// An error for `field`.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
 
 /// Which `Authorization` schemes a provider's tokens may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -81,13 +62,13 @@ impl Settings {
         origin: Option<&str>,
         proof_window_s: Option<u64>,
         nonce: Option<bool>,
-    ) -> Result<Settings, FieldError> {
+    ) -> Result<Settings, ConfigError> {
         let origin = origin
-            .map(|o| Origin::parse(o).map_err(|why| FieldError::new("dpop_origin", why)))
+            .map(|o| Origin::parse(o).map_err(|why| ConfigError::invalid("dpop_origin", why)))
             .transpose()?;
         let proof_window_s = proof_window_s.unwrap_or(DEFAULT_PROOF_WINDOW_S);
         if !(1..=MAX_PROOF_WINDOW_S).contains(&proof_window_s) {
-            return Err(FieldError::new(
+            return Err(ConfigError::invalid(
                 "dpop_proof_window_s",
                 format!("must be between 1 and {MAX_PROOF_WINDOW_S} seconds"),
             ));
@@ -143,7 +124,7 @@ mod tests {
         ] {
             let e = Settings::from_raw(Some(bad), None, None).unwrap_err();
             assert_eq!(e.field, "dpop_origin", "{bad}");
-            assert!(e.to_string().starts_with("dpop_origin: "), "{e}");
+            assert!(e.to_string().contains(": dpop_origin: "), "{e}");
         }
     }
 }
