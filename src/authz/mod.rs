@@ -20,7 +20,7 @@ use crate::cache::TokenCache;
 use crate::jwks::KeySet;
 use crate::policy;
 use credentials::enforce;
-use judge::{judge, Held};
+use judge::{judge, Case};
 
 /// Decides what to do with `req`. `keys(i)` gives provider `i`'s keys, if loaded.
 pub fn decide<'k>(
@@ -74,12 +74,12 @@ pub fn resume<'k>(
 ) -> Verdict {
     let proofs: Vec<&str> = pending.sent.proofs.iter().map(String::as_str).collect();
     let report = pending.need.report;
-    let held = Held {
+    let case = Case {
         token: &pending.token,
         need: pending.need,
         digest: pending.digest,
         failed_key: pending.failed_key,
         presented: pending.sent.presentation(&pending.token, &proofs),
     };
-    reported(report, judge(ctx, held, true, keys, cache))
+    reported(report, judge(ctx, case, true, keys, cache))
 }

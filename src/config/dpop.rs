@@ -3,16 +3,16 @@
 //! its field.
 
 use super::error::{typed, ConfigError, ConfigErrorKind};
-use crate::sender::dpop::settings::{Mode, Settings};
+use crate::sender::dpop::settings::{DpopMode, Settings};
 use serde_json::Value;
 
 /// A provider's `dpop` mode.
-pub(super) fn mode(value: Option<Value>, at: &str) -> Result<Mode, ConfigError> {
+pub(super) fn mode(value: Option<Value>, at: &str) -> Result<DpopMode, ConfigError> {
     let field = format!("{at}.dpop");
     match typed::<String>(value, &field)?.as_deref() {
-        None | Some("allowed") => Ok(Mode::Allowed),
-        Some("required") => Ok(Mode::Required),
-        Some("off") => Ok(Mode::Off),
+        None | Some("allowed") => Ok(DpopMode::Allowed),
+        Some("required") => Ok(DpopMode::Required),
+        Some("off") => Ok(DpopMode::Off),
         Some(other) => Err(ConfigError::new(
             field,
             ConfigErrorKind::Invalid(format!("{other:?} is not one of allowed, required, off")),

@@ -2,7 +2,8 @@
 //! metrics; and the `verify_signature` foreign function as a signature [`Transport`].
 
 use crate::config::{Config, RemoteJwks};
-use crate::lifecycle::{headers, metrics, Counter, Gauge, Host, SharedError, Worker};
+use crate::lifecycle::{headers, metrics, Counter, Gauge, Host, Worker};
+use crate::shared::{SharedData, SharedError};
 use crate::signature::boringssl::{Transport, TransportError, FOREIGN_FUNCTION};
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{MapType, MetricType, Status};
@@ -69,6 +70,23 @@ impl Proxy {
     }
 }
 
+impl SharedData for Proxy {
+    fn shared_get(&self, key: &str) -> Option<(Vec<u8>, u32)> {
+        match hostcalls::get_shared_data(key) {
+            Ok((Some(bytes), Some(cas))) => Some((bytes, cas)),
+            _ => None,
+        }
+    }
+
+    fn shared_set(&self, key: &str, value: &[u8], cas: u32) -> Result<(), SharedError> {
+        match hostcalls::set_shared_data(key, Some(value), Some(cas)) {
+            Ok(()) => Ok(()),
+            Err(Status::CasMismatch) => Err(SharedError::CasMismatch),
+            Err(_) => Err(SharedError::Failed),
+        }
+    }
+}
+
 impl Host for Proxy {
     fn now_ms(&self) -> u64 {
         let now = hostcalls::get_current_time().ok();
@@ -79,21 +97,6 @@ impl Host for Proxy {
     fn random(&mut self) -> u64 {
         // Keyed from WASI random_get.
         RandomState::new().hash_one(self.now_ms())
-    }
-
-    fn shared_get(&self, key: &str) -> Option<(Vec<u8>, u32)> {
-        match hostcalls::get_shared_data(key) {
-            Ok((Some(bytes), Some(cas))) => Some((bytes, cas)),
-            _ => None,
-        }
-    }
-
-    fn shared_set(&mut self, key: &str, value: &[u8], cas: u32) -> Result<(), SharedError> {
-        match hostcalls::set_shared_data(key, Some(value), Some(cas)) {
-            Ok(()) => Ok(()),
-            Err(Status::CasMismatch) => Err(SharedError::CasMismatch),
-            Err(_) => Err(SharedError::Failed),
-        }
     }
 
     fn dispatch(&mut self, jwks: &RemoteJwks, timeout_ms: u64) -> Result<u32, String> {

@@ -17,7 +17,7 @@ mod sender;
 mod tests;
 
 pub use answer::{Answer, FetchError};
-pub use host::{Counter, Gauge, Host, SharedError};
+pub use host::{Counter, Gauge, Host};
 
 use crate::authz::{self, Context, Pending, Request, Verdict};
 use crate::cache::TokenCache;
@@ -166,13 +166,14 @@ impl Worker {
 
     /// Decides a request from the top, or resumes a held decision with the current keys.
     fn judge(&mut self, host: &mut dyn Host, step: Step<'_>, now_ms: u64) -> Verdict {
-        let store = sender::HostStore::new(host);
         let proofs = ProofSignature {
             host: Some(self.backend.check()),
             host_algorithms: &self.dpop.host_algorithms,
         };
         let runtime = Runtime {
-            store: &store,
+            settings: &self.config.dpop,
+            skew_s: self.config.clock_skew_s,
+            store: &*host,
             secret: self.dpop.secret,
             nonces: self.dpop.nonces.as_ref(),
             backend: &proofs,

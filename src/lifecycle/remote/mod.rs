@@ -5,12 +5,13 @@
 mod discover;
 
 use super::answer::{self, Answer, FetchError};
-use super::host::{Counter, Gauge, Host, SharedError};
+use super::host::{Counter, Gauge, Host};
 use crate::alg::Algorithm;
 use crate::config::{Discovered, Provider, RemoteJwks};
 use crate::discovery::{Endpoint, Kind};
 use crate::jwks::{JwksError, KeySet};
 use crate::schedule::FetchState;
+use crate::shared::SharedError;
 use discover::{Discovery, Found};
 
 /// Attempts at a compare-and-swap update before giving up for this round.

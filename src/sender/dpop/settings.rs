@@ -8,7 +8,7 @@ use serde::Deserialize;
 /// Which `Authorization` schemes a provider's tokens may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Mode {
+pub enum DpopMode {
     /// `Bearer` for unbound tokens, `DPoP` with a proof for bound ones (the default).
     #[default]
     Allowed,
@@ -18,15 +18,15 @@ pub enum Mode {
     Off,
 }
 
-impl Mode {
+impl DpopMode {
     /// Whether `Authorization: Bearer` may be accepted.
     pub fn accepts_bearer(self) -> bool {
-        self != Mode::Required
+        self != DpopMode::Required
     }
 
     /// Whether `Authorization: DPoP` may be accepted.
     pub fn accepts_dpop(self) -> bool {
-        self != Mode::Off
+        self != DpopMode::Off
     }
 }
 
@@ -87,15 +87,15 @@ mod tests {
 
     #[test]
     fn mode_parses_exact_names_and_defaults_to_allowed() {
-        let m = |s: &str| serde_json::from_str::<Mode>(s);
-        assert_eq!(m(r#""allowed""#).unwrap(), Mode::Allowed);
-        assert_eq!(m(r#""required""#).unwrap(), Mode::Required);
-        assert_eq!(m(r#""off""#).unwrap(), Mode::Off);
+        let m = |s: &str| serde_json::from_str::<DpopMode>(s);
+        assert_eq!(m(r#""allowed""#).unwrap(), DpopMode::Allowed);
+        assert_eq!(m(r#""required""#).unwrap(), DpopMode::Required);
+        assert_eq!(m(r#""off""#).unwrap(), DpopMode::Off);
         assert!(m(r#""Required""#).is_err());
         assert!(m("true").is_err());
-        assert_eq!(Mode::default(), Mode::Allowed);
-        assert!(!Mode::Required.accepts_bearer() && Mode::Required.accepts_dpop());
-        assert!(Mode::Off.accepts_bearer() && !Mode::Off.accepts_dpop());
+        assert_eq!(DpopMode::default(), DpopMode::Allowed);
+        assert!(!DpopMode::Required.accepts_bearer() && DpopMode::Required.accepts_dpop());
+        assert!(DpopMode::Off.accepts_bearer() && !DpopMode::Off.accepts_dpop());
     }
 
     #[test]
