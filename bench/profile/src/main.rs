@@ -9,13 +9,13 @@
 //! shows what each step costs as wasm; `--quick` uses fewer tokens there, where RSA is slow.
 
 use jwt_guard::authz::{self, Context, Request, Verdict};
-use jwt_guard::cache::{self, TokenCache, Verified};
+use jwt_guard::cache::{self, TokenCache};
 use jwt_guard::config::{Config, KeySource, DEFAULT_TOKEN_CACHE_SIZE};
 use jwt_guard::jwks::KeySet;
 use jwt_guard::token::{self, Jws};
 use jwt_guard::signature::jwtsimple::JwtSimple;
 use jwt_guard::signature::SignatureCheck;
-use jwt_guard::verify::{self, Window};
+use jwt_guard::verify::{self, Verified, Window};
 use jwt_simple::prelude::{Base64UrlSafeNoPadding, JWTClaims, NoCustomClaims, Token};
 use jwt_simple::reexports::ct_codecs::Decoder;
 use jwt_simple::reexports::serde_json;
