@@ -20,7 +20,7 @@ rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly -
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 
 if [ -x "$PY" ] && "$PY" -c 'import cryptography' 2>/dev/null; then
-    "$PY" make_seeds.py --out corpus >/dev/null
+    (cd .. && .venv/bin/python -m fuzz.make_seeds --out fuzz/corpus) >/dev/null
 else
     echo "fuzz: no test venv (run scripts/bootstrap.sh for the full seed corpus); using the committed seeds only"
 fi

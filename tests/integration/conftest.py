@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from support.envoy import Envoy
-from support.guard import Guard, guard_config
-from support.jwks_server import JwksServer
-from support.keys import SigningKey, ec_key, ed25519_key, rsa_key
-from support.upstream import EchoUpstream
-from support.wasm import ensure_wasm
+from harness.envoy import Envoy
+from harness.guard import Guard, guard_config
+from harness.jwks_server import JwksServer
+from harness.keys import SigningKey, ec_key, ed25519_key, rsa_key
+from harness.upstream import EchoUpstream
+from harness.wasm import ensure_wasm
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def session_launch(request, tmp_path_factory, upstream):
 
 @pytest.fixture(scope="session")
 def guard(session_launch, keys):
-    """The shared deployment (support.guard) with every key of the key ring published."""
+    """The shared deployment (harness.guard) with every key of the key ring published."""
     server = JwksServer()
     server.publish(*keys.all())
     envoy = session_launch(guard_config(), clusters={"jwks": server.port})

@@ -13,11 +13,11 @@ import time
 
 import pytest
 
-from corpus import CASES, build_one
-from corpus.cases import flip_signature_bit, signature_of_other
-from support.assertions import assert_invalid_token
-from support.hostile import assert_refused, corpus_forge, raw_request, start_with_header_limit
-from support.plugin import AUDIENCE, issuer_of, plugin, provider
+from harness.corpus import CASES, build_one
+from harness.corpus.cases import flip_signature_bit, signature_of_other
+from harness.assertions import assert_invalid_token
+from harness.hostile import assert_refused, corpus_forge, raw_request, start_with_header_limit
+from harness.plugin import AUDIENCE, issuer_of, plugin, provider
 
 SKEW = 60
 ALGORITHMS = ["rs256", "rs384", "rs512", "ps256", "es256", "es384", "eddsa"]

@@ -10,10 +10,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from support.envoy import wait_refused
-from support.http_client import request
-from support.jwks_server import HUGE_BODY_BYTES, JwksServer
-from support.keys import b64url_decode, claims, hmac_key, make_token
+from harness.envoy import wait_refused
+from harness.http_client import request
+from harness.jwks_server import HUGE_BODY_BYTES, JwksServer
+from harness.keys import b64url_decode, claims, hmac_key, make_token
 
 HASHES = {"256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}
 

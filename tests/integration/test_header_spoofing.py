@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from support.keys import claims, jwks, make_token
-from support.plugin import AUDIENCE, issuer_of
-from support.recording import RecordingUpstream, start_envoy
+from harness.keys import claims, jwks, make_token
+from harness.plugin import AUDIENCE, issuer_of
+from harness.recording import RecordingUpstream, start_envoy
 
 ISSUER = issuer_of("prod")
 FORWARD = {"sub": "x-jwt-sub", "nick": "x-jwt-nick", "org": "x-jwt-org"}

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from support.assertions import assert_invalid_token
-from support.keys import SigningKey, claims, ec_key, make_token, rsa_key
-from support.plugin import AUDIENCE, issuer_of, plugin, provider
+from harness.assertions import assert_invalid_token
+from harness.keys import SigningKey, claims, ec_key, make_token, rsa_key
+from harness.plugin import AUDIENCE, issuer_of, plugin, provider
 
 ISSUER = issuer_of("prod")
 

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from support.assertions import assert_insufficient_scope, assert_missing_token
-from support.keys import claims, jwks, make_token
-from support.plugin import AUDIENCE, issuer_of
-from support.recording import RecordingUpstream, start_envoy
+from harness.assertions import assert_insufficient_scope, assert_missing_token
+from harness.keys import claims, jwks, make_token
+from harness.plugin import AUDIENCE, issuer_of
+from harness.recording import RecordingUpstream, start_envoy
 
 ISSUER = issuer_of("prod")
 RULES = [

@@ -11,10 +11,10 @@ import json
 
 import pytest
 
-from support.assertions import assert_missing_token
-from support.keys import claims, jwks, make_token
-from support.plugin import AUDIENCE, issuer_of
-from support.recording import HCM_SETUPS, RecordingUpstream, split_routes, start_envoy, upstream_readings, with_hcm
+from harness.assertions import assert_missing_token
+from harness.keys import claims, jwks, make_token
+from harness.plugin import AUDIENCE, issuer_of
+from harness.recording import HCM_SETUPS, RecordingUpstream, split_routes, start_envoy, upstream_readings, with_hcm
 
 ISSUER = issuer_of("prod")
 RULES = [

@@ -8,11 +8,11 @@ import json
 
 import pytest
 
-from support.assertions import assert_invalid_token
-from support.envoy import assert_refuses
-from support.keys import claims, jwks, make_token, rsa_key
-from support.plugin import AUDIENCE, issuer_of
-from support.recording import RecordingUpstream, start_envoy
+from harness.assertions import assert_invalid_token
+from harness.envoy import assert_refuses
+from harness.keys import claims, jwks, make_token, rsa_key
+from harness.plugin import AUDIENCE, issuer_of
+from harness.recording import RecordingUpstream, start_envoy
 
 
 def tenant(name: str, key) -> dict:

@@ -10,10 +10,10 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from support.assertions import assert_invalid_token, assert_json_error, assert_missing_token, challenge
-from support.guard import CLOCK_SKEW_S, ISSUER, USERINFO
-from support.keys import SigningKey, b64url, b64url_decode, claims, ec_key, hmac_key, make_token, rsa_key
-from support.plugin import AUDIENCE
+from harness.assertions import assert_invalid_token, assert_json_error, assert_missing_token, challenge
+from harness.guard import CLOCK_SKEW_S, ISSUER, USERINFO
+from harness.keys import SigningKey, b64url, b64url_decode, claims, ec_key, hmac_key, make_token, rsa_key
+from harness.plugin import AUDIENCE
 
 
 def now() -> int:
