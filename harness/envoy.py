@@ -1,4 +1,8 @@
-"""Envoy launcher: bootstrap YAML with the jwt-guard wasm filter, process lifecycle, admin stats and logs."""
+"""Envoy launcher: one Envoy process from a bootstrap (harness.bootstrap), its lifecycle, admin stats, memory and logs.
+
+Every harness user starts Envoy through `Envoy`: the tests (conftest's launchers), the bench, the soak and the demo
+checks.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,13 @@ import re
 import signal
 import subprocess
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Callable
 
 import yaml
 
+from .bootstrap import bootstrap, first_hcm, static_cluster  # noqa: F401 - static_cluster, bootstrap: re-exported
 from .http_client import Headers, Response, request
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -24,83 +30,12 @@ class EnvoyError(RuntimeError):
     """Envoy exited or did not become ready; the message carries the tail of its log."""
 
 
-def static_cluster(name: str, port: int) -> dict:
-    """A STATIC cluster `name` with the one endpoint 127.0.0.1:`port`."""
-    return {
-        "name": name,
-        "type": "STATIC",
-        "connect_timeout": "1s",
-        "load_assignment": {
-            "cluster_name": name,
-            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": _address(port)}}]}],
-        },
-    }
-
-
-def _address(port: int) -> dict:
-    return {"socket_address": {"address": "127.0.0.1", "port_value": port}}
-
-
-def _wasm_filter(wasm_path: Path, plugin_config: str) -> dict:
-    return {
-        "name": "envoy.filters.http.wasm",
-        "typed_config": {
-            "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
-            "config": {
-                "name": "jwt_guard",
-                "root_id": "jwt_guard",
-                "vm_config": {
-                    "vm_id": "jwt_guard",
-                    "runtime": "envoy.wasm.runtime.v8",
-                    "code": {"local": {"filename": str(wasm_path)}},
-                },
-                "configuration": {"@type": "type.googleapis.com/google.protobuf.StringValue", "value": plugin_config},
-            },
-        },
-    }
-
-
-def bootstrap(plugin_config: str | None, wasm_path: Path | None, upstream_port: int, clusters: dict[str, int]) -> dict:
-    """Bootstrap: one listener (port 0) routing everything to `upstream`, the wasm filter unless plugin_config is
-    None, one STATIC cluster per `clusters` entry (name -> port) and the admin interface on port 0."""
-    http_filters = [] if plugin_config is None else [_wasm_filter(wasm_path, plugin_config)]
-    http_filters.append(
-        {
-            "name": "envoy.filters.http.router",
-            "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
-        }
-    )
-    hcm = {
-        "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-        "stat_prefix": "ingress",
-        "route_config": {
-            "name": "local",
-            "virtual_hosts": [
-                {"name": "all", "domains": ["*"], "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "upstream"}}]}
-            ],
-        },
-        "http_filters": http_filters,
-    }
-    return {
-        "admin": {"address": _address(0)},
-        "static_resources": {
-            "listeners": [
-                {
-                    "name": "main",
-                    "address": _address(0),
-                    "filter_chains": [
-                        {"filters": [{"name": "envoy.filters.network.http_connection_manager", "typed_config": hcm}]}
-                    ],
-                }
-            ],
-            "clusters": [static_cluster("upstream", upstream_port)] + [static_cluster(n, p) for n, p in clusters.items()],
-        },
-    }
-
-
 class Envoy:
     """One Envoy process. `plugin_config` is a dict (sent as JSON), a raw string (sent verbatim) or None (no filter).
     `customize`, when given, edits the bootstrap dict in place before it is written (HCM options, routes, access logs).
+    `config` replaces the default bootstrap altogether (then `plugin_config`, `wasm_path`, `upstream_port` and
+    `clusters` are not used). `log_level` and `component_log_level` are Envoy's flags of those names (the bench runs
+    quieter than the tests).
 
     Runs with --disable-hot-restart, so instances never share a base id or shared memory and may run side by side.
     """
@@ -108,22 +43,28 @@ class Envoy:
     def __init__(
         self,
         workdir: Path,
-        plugin_config: dict | str | None,
+        plugin_config: dict | str | None = None,
         *,
-        wasm_path: Path | None,
-        upstream_port: int,
-        clusters: dict[str, int],
+        wasm_path: Path | None = None,
+        upstream_port: int = 0,
+        clusters: dict[str, int] | None = None,
         concurrency: int = 1,
         customize: Callable[[dict], None] | None = None,
+        config: dict | None = None,
+        log_level: str = "info",
+        component_log_level: str = "wasm:debug",
     ):
         workdir.mkdir(parents=True, exist_ok=True)
         self.workdir = workdir
         self.concurrency = concurrency
-        text = json.dumps(plugin_config) if isinstance(plugin_config, dict) else plugin_config
-        self.config_path = workdir / "envoy.yaml"
-        config = bootstrap(text, wasm_path, upstream_port, clusters)
+        self.log_level = log_level
+        self.component_log_level = component_log_level
+        if config is None:
+            text = json.dumps(plugin_config) if isinstance(plugin_config, dict) else plugin_config
+            config = bootstrap(text, wasm_path, upstream_port, clusters or {})
         if customize is not None:
             customize(config)
+        self.config_path = workdir / "envoy.yaml"
         self.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
         self.log_path = workdir / "envoy.log"
         self._admin_path = workdir / "admin_address"
@@ -140,8 +81,8 @@ class Envoy:
             "--concurrency", str(self.concurrency),
             "--disable-hot-restart",
             "--admin-address-path", str(self._admin_path),
-            "--log-level", "info",
-            "--component-log-level", "wasm:debug",
+            "--log-level", self.log_level,
+            "--component-log-level", self.component_log_level,
         ]  # fmt: skip
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
@@ -178,13 +119,47 @@ class Envoy:
             statuses = json.loads(request(self.admin_port, "/listeners?format=json", timeout=2).body)
         except OSError:
             return False
-        self.port = statuses["listener_statuses"][0]["local_address"]["socket_address"]["port_value"]
+        listeners = statuses.get("listener_statuses") or []
+        if not listeners:
+            return False  # a listener from LDS is not there yet
+        self.port = listeners[0]["local_address"]["socket_address"]["port_value"]
         return True
 
     @property
     def returncode(self) -> int | None:
         """Exit status, or None while running."""
         return self._proc.poll() if self._proc else None
+
+    @property
+    def pid(self) -> int:
+        """The process id (the process must have been launched)."""
+        assert self._proc is not None, "envoy was never launched"
+        return self._proc.pid
+
+    def _status_kib(self, field: str) -> int:
+        try:
+            status = Path(f"/proc/{self.pid}/status").read_text()
+        except OSError:
+            return 0
+        match = re.search(rf"^{field}:\s+(\d+) kB", status, re.M)
+        return int(match.group(1)) if match else 0
+
+    def rss_kib(self) -> int:
+        """Resident memory now (VmRSS), 0 once the process is gone."""
+        return self._status_kib("VmRSS")
+
+    def peak_rss_kib(self) -> int:
+        """Peak resident memory so far (VmHWM), 0 once the process is gone."""
+        return self._status_kib("VmHWM")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the process so far (all threads), 0 once it is gone."""
+        try:
+            # Fields after the command name: utime and stime are the 12th and 13th.
+            rest = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return 0.0
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if Envoy has not exited after 10 s."""
@@ -204,15 +179,21 @@ class Envoy:
             pairs.append(("authorization", f"Bearer {token}"))
         return request(self.port, path, pairs, method)
 
-    def stats(self) -> dict[str, int]:
-        """Admin /stats counters and gauges by name. Envoy shows wasm custom metrics as `wasmcustom.<name>`; that
-        prefix is removed here, so tests use the plugin's own names (e.g. `jwt_guard.allowed`)."""
-        doc = json.loads(request(self.admin_port, "/stats?format=json").body)
+    def stats(self, pattern: str | None = None) -> dict[str, int]:
+        """Admin /stats counters and gauges by name (only names matching regex `pattern`, when given). Envoy shows wasm
+        custom metrics as `wasmcustom.<name>`; that prefix is removed here, so tests use the plugin's own names
+        (e.g. `jwt_guard.allowed`)."""
+        query = "/stats?format=json" + (f"&filter={urllib.parse.quote(pattern)}" if pattern else "")
+        doc = json.loads(request(self.admin_port, query).body)
         values: dict[str, int] = {}
         for entry in doc["stats"]:
             if isinstance(entry.get("value"), int):
                 values[entry["name"].removeprefix("wasmcustom.")] = entry["value"]
         return values
+
+    def stat_sum(self, pattern: str) -> int:
+        """The sum of every counter or gauge whose name matches regex `pattern` (e.g. one per worker)."""
+        return sum(self.stats(pattern).values())
 
     def metric(self, name: str) -> int:
         """Value of one counter or gauge, 0 when Envoy does not show it (yet)."""
@@ -277,7 +258,7 @@ def access_log(path: Path, fmt: str = "%RESPONSE_CODE% %RESPONSE_CODE_DETAILS%\n
     """A `customize` hook adding a file access log with format `fmt` to the listener's HTTP connection manager."""
 
     def add(config: dict) -> None:
-        hcm = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+        hcm = first_hcm(config)
         hcm.setdefault("access_log", []).append(
             {
                 "name": "envoy.access_loggers.file",
