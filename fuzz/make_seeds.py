@@ -147,7 +147,7 @@ def main() -> None:
                                            "jwks_cluster": "c", "jwks_uri": "https://t/.well-known/jwks.json",
                                            "algorithms": ["RS256", "ES256"], "refresh_interval_s": 600,
                                            "refetch_cooldown_s": 30, "jwks_timeout_ms": 5000}]}).encode()]
-    configs += [json.dumps({  # every key of issue 11
+    configs += [json.dumps({  # discovery, issuer lists, profiles, token sources, claim rules, report mode
         "providers": [{"name": "kc", "issuer": "https://sso.test/realms/prod", "audiences": ["api"], "discovery": True,
                        "jwks_cluster": "kc", "discovery_cluster": "kc-meta", "clients": ["spa"], "profile": "rfc9068"},
                       {"name": "a0", "issuers": ["https://login.test/", "https://t.auth0.test/"], "audiences": ["api"],

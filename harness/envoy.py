@@ -33,8 +33,8 @@ class EnvoyError(RuntimeError):
 class Envoy:
     """One Envoy process. `plugin_config` is a dict (sent as JSON), a raw string (sent verbatim) or None (no filter).
     `customize`, when given, edits the bootstrap dict in place before it is written (HCM options, routes, access logs).
-    `config` replaces the default bootstrap altogether (then `plugin_config`, `wasm_path`, `upstream_port` and
-    `clusters` are not used). `log_level` and `component_log_level` are Envoy's flags of those names (the bench runs
+    `config` replaces the default bootstrap altogether, as a dict or as YAML text written verbatim (then
+    `plugin_config`, `wasm_path`, `upstream_port`, `clusters` and `customize` are not used). `log_level` and `component_log_level` are Envoy's flags of those names (the bench runs
     quieter than the tests).
 
     Runs with --disable-hot-restart, so instances never share a base id or shared memory and may run side by side.
@@ -50,7 +50,7 @@ class Envoy:
         clusters: dict[str, int] | None = None,
         concurrency: int = 1,
         customize: Callable[[dict], None] | None = None,
-        config: dict | None = None,
+        config: dict | str | None = None,
         log_level: str = "info",
         component_log_level: str = "wasm:debug",
     ):
@@ -62,10 +62,12 @@ class Envoy:
         if config is None:
             text = json.dumps(plugin_config) if isinstance(plugin_config, dict) else plugin_config
             config = bootstrap(text, wasm_path, upstream_port, clusters or {})
+        elif isinstance(config, str) and customize is not None:
+            raise ValueError("customize edits a bootstrap dict, not YAML text")
         if customize is not None:
             customize(config)
         self.config_path = workdir / "envoy.yaml"
-        self.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+        self.config_path.write_text(config if isinstance(config, str) else yaml.safe_dump(config, sort_keys=False))
         self.log_path = workdir / "envoy.log"
         self._admin_path = workdir / "admin_address"
         self._proc: subprocess.Popen | None = None

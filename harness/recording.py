@@ -73,7 +73,7 @@ class RecordingUpstream(LocalServer):
             self._received.clear()
 
 
-# The three HCM path setups issue 9 names: none, normalize_path + merge_slashes only, and the README's set.
+# Three HCM path setups: none, normalize_path + merge_slashes only, and the README's set.
 HCM_SETUPS: dict[str, dict] = {
     "raw": {},
     "normalize-merge": {"normalize_path": True, "merge_slashes": True},

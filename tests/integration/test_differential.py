@@ -1,4 +1,4 @@
-"""Differential signature checking in real Envoy (issue 6).
+"""Differential signature checking in real Envoy.
 
 "both": every signature is checked by Envoy's BoringSSL (verify_signature, RS256/384/512) and by jwt-simple, a
 disagreement is refused and counted. With the token cache off, every valid token of every algorithm and every case

@@ -1,4 +1,4 @@
-"""Headers the upstream reads (issue 9 §3): inbound copies of every header jwt-guard sets are removed in every
+"""Headers the upstream reads: inbound copies of every header jwt-guard sets are removed in every
 spelling an upstream may read as the same name (any case, `_` for `-`), on anonymous routes too and for claims the
 token does not carry; claim values a hop would change are withheld, never forwarded altered."""
 

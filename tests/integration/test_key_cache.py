@@ -1,4 +1,4 @@
-"""Keys and the cache (issue 9 §4): cached verdicts are bound to the verifying key's material; a key replaced under
+"""Keys and the cache: cached verdicts are bound to the verifying key's material; a key replaced under
 the same kid is picked up at once through the rate-limited refetch; a key verifies only its declared alg, and a key
 without alg only its type's default unless `algorithms` lists more."""
 

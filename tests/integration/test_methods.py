@@ -1,4 +1,4 @@
-"""Methods (issue 9 §2): a rule listing GET governs HEAD; method-override headers make the request be judged as
+"""Methods: a rule listing GET governs HEAD; method-override headers make the request be judged as
 the strictest of its method and every override value; `method_override: "strip"` removes them instead."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Paths: the requirement applied is never looser than the one any reading of the path selects (issue 9 §1).
+"""Paths: the requirement applied is never looser than the one any reading of the path selects.
 
 Three HCM setups (no normalisation, normalize_path + merge_slashes, the README's set); Envoy routes /admin
 (case-insensitively, like a case-insensitive upstream) to a separate recording cluster. Without the admin scope,

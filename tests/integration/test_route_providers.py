@@ -1,4 +1,4 @@
-"""Several tenants in one deployment (issue 9 §5): a rule's `providers` accepts only those issuers' tokens
+"""Several tenants in one deployment: a rule's `providers` accepts only those issuers' tokens
 (401 invalid_token "issuer not accepted for this route" otherwise), and `forward_provider_header` tells the upstream
 which provider verified the token."""
 

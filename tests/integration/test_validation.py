@@ -191,7 +191,7 @@ def test_other_auth_scheme_counts_as_missing_token(guard):
 
 def test_two_authorization_headers_are_an_invalid_request(guard):
     # RFC 6750 suggests 400 for invalid_request; jwt-guard answers 401 so that every
-    # credential it cannot accept gets the same status (issue 4). Envoy may join the two
+    # credential it cannot accept gets the same status. Envoy may join the two
     # headers with a comma before the filter sees them; either way it is invalid_request.
     token = guard.token()
     before = guard.metric("denied.invalid_request")
