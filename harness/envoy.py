@@ -35,7 +35,7 @@ class Envoy:
     `customize`, when given, edits the bootstrap dict in place before it is written (HCM options, routes, access logs).
     `config` replaces the default bootstrap altogether, as a dict or as YAML text written verbatim (then
     `plugin_config`, `wasm_path`, `upstream_port`, `clusters` and `customize` are not used). `log_level` and `component_log_level` are Envoy's flags of those names (the bench runs
-    quieter than the tests).
+    quieter than the tests); `env` entries are set in Envoy's environment on top of this process's.
 
     Runs with --disable-hot-restart, so instances never share a base id or shared memory and may run side by side.
     """
@@ -53,12 +53,14 @@ class Envoy:
         config: dict | str | None = None,
         log_level: str = "info",
         component_log_level: str = "wasm:debug",
+        env: dict[str, str] | None = None,
     ):
         workdir.mkdir(parents=True, exist_ok=True)
         self.workdir = workdir
         self.concurrency = concurrency
         self.log_level = log_level
         self.component_log_level = component_log_level
+        self.env = env
         if config is None:
             text = json.dumps(plugin_config) if isinstance(plugin_config, dict) else plugin_config
             config = bootstrap(text, wasm_path, upstream_port, clusters or {})
@@ -87,7 +89,8 @@ class Envoy:
             "--component-log-level", self.component_log_level,
         ]  # fmt: skip
         with open(self.log_path, "ab") as log:
-            self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                          env={**os.environ, **self.env} if self.env else None)
 
     def start(self, timeout: float = START_TIMEOUT_S) -> Envoy:
         """Launch and wait until admin /ready answers LIVE and the listener port is known; raises EnvoyError."""

@@ -99,8 +99,9 @@ class Launcher:
         self._instances: list[Envoy] = []
 
     def prepare(self, plugin_config: dict | str | None, *, clusters: dict[str, int] | None = None,
-                concurrency: int = 1, wasm_path=None) -> Envoy:
-        """An unstarted Envoy (for refusal checks); `wasm_path` defaults to the built filter."""
+                concurrency: int = 1, wasm_path=None, env: dict[str, str] | None = None) -> Envoy:
+        """An unstarted Envoy (for refusal checks); `wasm_path` defaults to the built filter, `env` is added to
+        Envoy's environment."""
         if plugin_config is not None and wasm_path is None:
             wasm_path = self._request.getfixturevalue("wasm_path")
         envoy = Envoy(
@@ -110,6 +111,7 @@ class Launcher:
             upstream_port=self._upstream.port,
             clusters=clusters or {},
             concurrency=concurrency,
+            env=env,
         )
         self._instances.append(envoy)
         return envoy

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from cryptography.exceptions import InvalidSignature
@@ -10,7 +11,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from harness.envoy import wait_refused
+from harness.bootstrap import direct_response_routes, http_connection_manager, listener, static_bootstrap
+from harness.envoy import Envoy, wait_refused
 from harness.http_client import request
 from harness.jwks_server import HUGE_BODY_BYTES, JwksServer
 from harness.keys import b64url_decode, claims, hmac_key, make_token
@@ -124,3 +126,31 @@ def test_envoy_without_filter_proxies_to_echo_upstream(launch, jwks_server):
 def test_refusal_helper_sees_a_rejected_wasm_filter(launch, tmp_path):
     envoy = launch.prepare("{}", wasm_path=tmp_path / "missing.wasm")
     assert "missing.wasm" in wait_refused(envoy)
+
+
+def test_envoy_reports_its_process_and_filtered_stats(launch):
+    envoy = launch(None, env={"JWT_GUARD_HARNESS_CHECK": "set-by-launcher"})
+    assert b"JWT_GUARD_HARNESS_CHECK=set-by-launcher" in Path(f"/proc/{envoy.pid}/environ").read_bytes()
+    assert envoy.get("/").status == 200
+    assert 0 < envoy.rss_kib() <= envoy.peak_rss_kib()
+    assert envoy.cpu_seconds() > 0
+    only = envoy.stats(r"^cluster\.upstream\.upstream_rq_")
+    assert only and all(name.startswith("cluster.upstream.upstream_rq_") for name in only)
+    assert envoy.stat_sum(r"^cluster\.upstream\.upstream_rq_total$") >= 1
+    envoy.stop()
+    assert envoy.rss_kib() == 0
+
+
+def test_envoy_runs_a_bootstrap_of_its_own(tmp_path):
+    hcm = http_connection_manager([], direct_response_routes("from envoy\n"), stat_prefix="own")
+    config = static_bootstrap([listener(hcm, name="own")], [])
+    text = "# written verbatim\n" + json.dumps(config)
+    envoy = Envoy(tmp_path, config=text).start()
+    try:
+        resp = envoy.get("/anything")
+        assert resp.status == 200 and resp.body == b"from envoy\n"
+        assert envoy.config_path.read_text() == text
+    finally:
+        envoy.stop()
+    with pytest.raises(ValueError):
+        Envoy(tmp_path / "x", config=text, customize=lambda config: None)
