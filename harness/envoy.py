@@ -35,7 +35,8 @@ class Envoy:
     `customize`, when given, edits the bootstrap dict in place before it is written (HCM options, routes, access logs).
     `config` replaces the default bootstrap altogether, as a dict or as YAML text written verbatim (then
     `plugin_config`, `wasm_path`, `upstream_port`, `clusters` and `customize` are not used). `log_level` and `component_log_level` are Envoy's flags of those names (the bench runs
-    quieter than the tests); `env` entries are set in Envoy's environment on top of this process's.
+    quieter than the tests); `env` entries are set in Envoy's environment on top of this process's; `args` are more
+    command-line flags (e.g. `--drain-time-s 2`).
 
     Runs with --disable-hot-restart, so instances never share a base id or shared memory and may run side by side.
     """
@@ -54,6 +55,7 @@ class Envoy:
         log_level: str = "info",
         component_log_level: str = "wasm:debug",
         env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
     ):
         workdir.mkdir(parents=True, exist_ok=True)
         self.workdir = workdir
@@ -61,6 +63,7 @@ class Envoy:
         self.log_level = log_level
         self.component_log_level = component_log_level
         self.env = env
+        self.args = tuple(args)
         if config is None:
             text = json.dumps(plugin_config) if isinstance(plugin_config, dict) else plugin_config
             config = bootstrap(text, wasm_path, upstream_port, clusters or {})
@@ -87,6 +90,7 @@ class Envoy:
             "--admin-address-path", str(self._admin_path),
             "--log-level", self.log_level,
             "--component-log-level", self.component_log_level,
+            *self.args,
         ]  # fmt: skip
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,

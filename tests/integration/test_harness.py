@@ -145,11 +145,13 @@ def test_envoy_runs_a_bootstrap_of_its_own(tmp_path):
     hcm = http_connection_manager([], direct_response_routes("from envoy\n"), stat_prefix="own")
     config = static_bootstrap([listener(hcm, name="own")], [])
     text = "# written verbatim\n" + json.dumps(config)
-    envoy = Envoy(tmp_path, config=text).start()
+    envoy = Envoy(tmp_path, config=text, args=("--service-node", "harness-check")).start()
     try:
         resp = envoy.get("/anything")
         assert resp.status == 200 and resp.body == b"from envoy\n"
         assert envoy.config_path.read_text() == text
+        info = json.loads(request(envoy.admin_port, "/server_info").body)
+        assert info["command_line_options"]["service_node"] == "harness-check"
     finally:
         envoy.stop()
     with pytest.raises(ValueError):
