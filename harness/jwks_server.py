@@ -87,6 +87,16 @@ class JwksServer(LocalServer):
         with self._lock:
             return self._served[path]
 
+    def wait_served(self, count: int, path: str = DEFAULT_PATH, timeout: float = 10.0) -> int:
+        """Poll until `count` responses on `path` are fully written (the client may read an answer before its
+        handler has counted it); returns the count, raises TimeoutError on the deadline."""
+        deadline = time.monotonic() + timeout
+        while (served := self.served(path)) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{served} responses served on {path} after {timeout}s, wanted {count}")
+            time.sleep(0.01)
+        return served
+
     def last_host(self, path: str = DEFAULT_PATH) -> str | None:
         """Host header of the latest request on `path`."""
         with self._lock:

@@ -103,7 +103,7 @@ def test_jwks_server_documents_faults_and_counters(keys):
         server.heal()
         server.delay(0.3)
         assert request(server.port, "/.well-known/jwks.json").status == 200
-        assert server.hits() == 9 and server.served() == 9 and server.hits("/t/jwks.json") == 1
+        assert server.hits() == 9 and server.wait_served(9) == 9 and server.hits("/t/jwks.json") == 1
         assert server.hits("/nothing") == 1 and server.seconds_since_last_hit() < 5
         server.reset_counters()
         assert server.hits() == 0 and server.served() == 0
