@@ -43,10 +43,10 @@ compose-test: build
 demo:
 	scripts/demo.sh
 
-## DPoP's per-request cost next to a bearer token (one worker, wrk; issue 12).
+## DPoP's per-request cost next to a bearer token (one worker, wrk).
 bench-dpop: build
 	scripts/bootstrap.sh --with-wrk
-	$(PY) bench/dpop_cost.py
+	$(PY) -m bench.dpop_cost
 
 bench:
 	scripts/bootstrap.sh --with-wrk
