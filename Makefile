@@ -3,7 +3,7 @@ SHELL := /bin/bash
 WASM := target/wasm32-wasip1/release/jwt_guard.wasm
 PY := .venv/bin/python
 
-.PHONY: all build bootstrap lint unit integration test compose-test demo bench bench-dpop fuzz clean dist deploy-test
+.PHONY: all build bootstrap lint unit integration test compose-test demo bench bench-dpop fuzz clean dist deploy-test cli check-configs
 
 all: build
 
@@ -13,6 +13,11 @@ bootstrap:
 build: bootstrap
 	cargo build --release --target wasm32-wasip1
 	@ls -l $(WASM)
+
+## The command-line twin of the filter (check, explain, jwks): target/release/jwt-guard.
+cli: bootstrap
+	cargo build --release --locked -p jwt-guard-cli
+	@ls -l target/release/jwt-guard
 
 lint: bootstrap
 	cargo fmt --all -- --check
@@ -27,8 +32,13 @@ integration: build
 	scripts/bootstrap.sh --with-browser
 	$(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/compose --ignore=tests/deploy
 
-## The README's test command: formatting, lints, native unit tests, then real Envoy.
-test: lint unit integration
+## Every shipped configuration (envoy.yaml, deploy/, dist/deploy/) passes `jwt-guard check --strict`.
+check-configs: bootstrap
+	cargo build --locked -p jwt-guard-cli
+	scripts/check_configs.sh target/debug/jwt-guard
+
+## The README's test command: formatting, lints, native unit tests, shipped configurations, then real Envoy.
+test: lint unit check-configs integration
 
 ## docker-compose.yml run for real (rootful Podman + podman-compose, no Docker daemon): the
 ## images copy host-built static musl dev tools; see tests/compose. Installs what it needs.

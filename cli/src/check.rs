@@ -50,14 +50,9 @@ pub fn run(args: &[String], strict: bool, out: &mut dyn Write) -> std::io::Resul
     for source in &sources {
         check_source(source, strict, several, out, &mut tally)?;
     }
-    let label = if strict {
-        "errors (strict)"
-    } else {
-        "warnings"
-    };
     writeln!(
         out,
-        "{} valid, {} invalid, {} {label}, {} skipped, {} unreadable",
+        "{} valid, {} invalid, {} warnings, {} skipped, {} unreadable",
         tally.valid, tally.invalid, tally.warnings, tally.skipped, tally.unreadable
     )?;
     Ok(tally)

@@ -107,6 +107,7 @@ pub struct Document {
 pub fn documents(name: &str, text: &str) -> Result<Vec<Document>, String> {
     let trimmed = text.trim_start();
     let looks_json = trimmed.starts_with('{') || trimmed.starts_with('[');
+    let mut json_error = None;
     if name.ends_with(".json") || looks_json {
         match serde_json::from_str::<Value>(text) {
             Ok(value) => {
@@ -117,10 +118,13 @@ pub fn documents(name: &str, text: &str) -> Result<Vec<Document>, String> {
             }
             Err(e) if name.ends_with(".json") => return Err(format!("not JSON: {e}")),
             // `{a: 1}` is YAML (flow mapping) but not JSON.
-            Err(_) => {}
+            Err(e) => json_error = Some(e),
         }
     }
-    let docs = YamlLoader::load_from_str(text).map_err(|e| format!("not YAML: {e}"))?;
+    let docs = YamlLoader::load_from_str(text).map_err(|e| match &json_error {
+        Some(j) => format!("not JSON: {j}"),
+        None => format!("not YAML: {e}"),
+    })?;
     Ok(docs
         .iter()
         .filter(|d| !matches!(d, Yaml::Null))

@@ -78,9 +78,10 @@ struct ExplainArgs {
     /// The :authority.
     #[arg(long, value_name = "H")]
     host: Option<String>,
-    /// A request header, 'Name: value'; repeatable.
-    #[arg(long = "header", value_name = "'Name: value'")]
-    headers: Vec<String>,
+    /// A request header, 'Name: value'; repeatable (bytes that are not UTF-8 are read as
+    /// the filter reads them, as U+FFFD).
+    #[arg(long = "header", value_name = "'Name: value'", value_parser = clap::value_parser!(std::ffi::OsString))]
+    headers: Vec<std::ffi::OsString>,
     /// The time to decide at, in seconds since the epoch (default: now).
     #[arg(long, value_name = "UNIX")]
     now: Option<u64>,
@@ -146,7 +147,11 @@ fn run_explain(args: &ExplainArgs) -> Result<u8, String> {
         method: args.method.clone(),
         path: args.path.clone(),
         host: args.host.clone(),
-        headers: args.headers.clone(),
+        headers: args
+            .headers
+            .iter()
+            .map(|h| h.to_string_lossy().into_owned())
+            .collect(),
         now: args.now,
         token,
     };

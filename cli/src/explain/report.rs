@@ -8,8 +8,9 @@ use jwt_guard::policy::paths;
 use jwt_guard::reject::{Reason, Reply};
 use serde_json::{json, Map, Value};
 
-/// Where a token segment is too short to be worth hiding on its own.
-const MIN_SECRET_LEN: usize = 6;
+/// Shortest piece of a credential hidden on its own (a JWS segment is longer; scheme
+/// names are shorter).
+const MIN_SECRET_LEN: usize = 8;
 
 /// One rule choice: the rule a (method, path reading) pair selects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,18 +144,31 @@ fn named(token: &str) -> Named {
     }
 }
 
-fn secrets(token: Option<&str>) -> Vec<String> {
-    let Some(token) = token else {
-        return vec![];
-    };
-    let mut out: Vec<String> = std::iter::once(token)
-        .chain(token.split('.'))
-        .filter(|s| s.len() >= MIN_SECRET_LEN)
+/// Everything that must not be printed: the token, and every credential-bearing header
+/// value given (token headers, `DPoP`), whole and in pieces (words, cookie values, JWS
+/// segments) long enough to matter.
+fn secrets(token: Option<&str>, headers: &Headers, config: &Config) -> Vec<String> {
+    let mut names: Vec<&str> = config.token_headers();
+    names.extend(["authorization", "dpop", "cookie"]);
+    let values = headers
+        .map
+        .iter()
+        .filter(|(n, _)| names.contains(&n.as_str()))
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned());
+    let mut whole: Vec<String> = token
         .map(str::to_string)
+        .into_iter()
+        .chain(values)
         .collect();
-    out.dedup();
-    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    out
+    let pieces: Vec<String> = whole
+        .iter()
+        .flat_map(|v| v.split([' ', '\t', ',', ';', '=', '.']).map(str::to_string))
+        .collect();
+    whole.extend(pieces);
+    whole.retain(|s| s.len() >= MIN_SECRET_LEN);
+    whole.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    whole.dedup();
+    whole
 }
 
 impl Explanation {
@@ -191,7 +205,7 @@ impl Explanation {
             upstream: vec![],
             stripped: headers.stripped.clone(),
             notes,
-            secrets: secrets(token),
+            secrets: secrets(token, headers, config),
         }
     }
 
@@ -420,7 +434,23 @@ impl Explanation {
             "stripped": self.stripped,
             "notes": self.notes,
         });
-        self.scrub(&doc.to_string())
+        self.scrub_json(doc).to_string()
+    }
+
+    /// `value` with every secret replaced in every string (keys included).
+    fn scrub_json(&self, value: Value) -> Value {
+        match value {
+            Value::String(s) => Value::String(self.scrub(&s)),
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(|v| self.scrub_json(v)).collect())
+            }
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| (self.scrub(&k), self.scrub_json(v)))
+                    .collect(),
+            ),
+            other => other,
+        }
     }
 }
 
@@ -429,10 +459,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn secrets_are_the_token_and_its_long_segments() {
-        let s = secrets(Some("aaaaaaaa.bb.cccccccc"));
-        assert_eq!(s, ["aaaaaaaa.bb.cccccccc", "aaaaaaaa", "cccccccc"]);
-        assert!(secrets(None).is_empty());
+    fn secrets_are_credentials_whole_and_in_pieces() {
+        let config = Config::parse(
+            br#"{"providers":[{"name":"p","issuer":"https://i/","audiences":["a"],"jwks_cluster":"c"}]}"#,
+        )
+        .unwrap();
+        let headers = Headers {
+            map: vec![
+                (
+                    "authorization".into(),
+                    b"Bearer aaaaaaaa.bb.cccccccc".to_vec(),
+                ),
+                ("x-other".into(), b"not-a-secret-value".to_vec()),
+            ],
+            stripped: vec![],
+        };
+        let s = secrets(Some("tttttttt.uuuu"), &headers, &config);
+        assert_eq!(
+            s,
+            [
+                "Bearer aaaaaaaa.bb.cccccccc",
+                "tttttttt.uuuu",
+                "tttttttt",
+                "aaaaaaaa",
+                "cccccccc"
+            ]
+        );
     }
 
     #[test]
