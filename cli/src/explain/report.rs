@@ -246,6 +246,14 @@ impl Explanation {
         match outcome {
             Outcome::Reply(denial) => {
                 let reason = denial.reason();
+                // Refused for what a verified token grants, not for the token itself.
+                e.verified = token.is_some()
+                    && matches!(
+                        reason,
+                        Reason::InsufficientScope
+                            | Reason::InsufficientUserAuthentication
+                            | Reason::ClaimRule
+                    );
                 e.refused(&denial.reply_for(&config.offer), Some(reason));
             }
             Outcome::Continue(set) => {
