@@ -76,8 +76,10 @@ docs:
 	scripts/bootstrap.sh --with-docs
 	.venv/bin/mdbook build docs
 
-## Release artifacts in dist/: the module, its sha256, the OCI image archive and its digest.
+## Release artifacts in dist/: the module, its sha256, the OCI image archive and its digest,
+## the rendered manifests, and the static command-line binary and its sha256.
 dist: bootstrap
+	scripts/bootstrap.sh --with-musl
 	scripts/dist.sh
 
 ## Delivery paths: the artifacts, remote code source, registry round trip, manifests, alert rules.

@@ -45,7 +45,9 @@ echo "dist/jwt-guard-oci.tar   manifest $digest  (WasmPlugin / EnvoyExtensionPol
 echo "dist/deploy/             the manifests of deploy/ pinned to these hashes"
 
 # The command-line twin, a static x86_64 musl binary (no libc or TLS library needed at run time).
-cargo build --release --locked --target x86_64-unknown-linux-musl -p jwt-guard-cli
+# ring's C goes through musl-gcc (bootstrap.sh --with-musl); CFLAGS, if set above, still apply.
+CC_x86_64_unknown_linux_musl=musl-gcc \
+  cargo build --release --locked --target x86_64-unknown-linux-musl -p jwt-guard-cli
 install -m 0755 target/x86_64-unknown-linux-musl/release/jwt-guard dist/jwt-guard-x86_64-linux-musl
 (cd dist && sha256sum jwt-guard-x86_64-linux-musl > jwt-guard-x86_64-linux-musl.sha256)
 echo "dist/jwt-guard-x86_64-linux-musl  sha256 $(cut -d' ' -f1 dist/jwt-guard-x86_64-linux-musl.sha256)  (jwt-guard check / explain / jwks)"
