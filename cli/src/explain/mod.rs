@@ -17,9 +17,9 @@ use crate::find;
 use crate::input;
 use host::Native;
 use jwt_guard::config::Config;
-use jwt_guard::hostsig::Backend;
 use jwt_guard::lifecycle::{Outcome, Worker};
-use jwt_guard::verify::JwtSimple;
+use jwt_guard::signature::backend::Backend;
+use jwt_guard::signature::jwtsimple::JwtSimple;
 use keys::Keys;
 
 /// The request id the explained request has on the worker.

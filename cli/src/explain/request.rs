@@ -6,9 +6,9 @@
 use super::{Inputs, Unusable};
 use jwt_guard::authz::Request;
 use jwt_guard::config::Config;
-use jwt_guard::dpop::htu::Origin;
 use jwt_guard::lifecycle::headers;
 use jwt_guard::reject::Reply;
+use jwt_guard::sender::dpop::htu::Origin;
 use jwt_guard::sources::TokenSource;
 
 /// Header names Envoy keeps as one line, joining repeated values with `,` (its inline
