@@ -292,3 +292,29 @@ fn fetch_gets_the_keys_from_the_jwks_uri() {
     assert!(v["notes"][0].as_str().unwrap().contains("200"), "{v}");
     assert_secret(&r.all(), &t);
 }
+
+#[test]
+fn a_discovered_provider_takes_its_keys_from_the_jwks_file() {
+    let dir = Dir::new("discovered");
+    let config = dir.file(
+        "plugin.json",
+        &format!(
+            r#"{{"providers":[{{"name":"idp","issuer":"{ISSUER}","audiences":["{AUDIENCE}"],
+                "discovery":true,"jwks_cluster":"idp"}}]}}"#
+        ),
+    );
+    let keys = dir.file("jwks.json", &jwks("k1"));
+    let t = token("k1", "{}");
+    let r = run(
+        &[
+            "explain", "--config", &config, "--jwks", &keys, "--now", NOW_ARG, &t,
+        ],
+        "",
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout.contains("discovery answered with the --jwks file"),
+        "{}",
+        r.stdout
+    );
+}
