@@ -28,7 +28,7 @@ command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 rm -rf work
 mkdir -p work/generated logs
 if [ -x "$PY" ] && "$PY" -c 'import cryptography' 2>/dev/null; then
-    "$PY" make_seeds.py --out work/generated >/dev/null
+    (cd .. && .venv/bin/python -m fuzz.make_seeds --out fuzz/work/generated) >/dev/null
 else
     echo "fuzz: no test venv (run scripts/bootstrap.sh for the generated seeds); using the committed corpora only"
 fi

@@ -1,5 +1,5 @@
 //! Where does a jwt-guard verification spend its time? Times each step of the uncached
-//! path natively, per algorithm, on tokens minted by bench/bench.py:
+//! path natively, per algorithm, on tokens minted by the bench (bench/tokens.py):
 //!
 //!   profile TOKENS_DIR [--quick]        print a Markdown table of µs per step
 //!   profile TOKENS_DIR --callgrind ALG  run only full decisions (cache off) for callgrind
