@@ -41,6 +41,8 @@ pub struct Request<'a> {
     pub origin: Option<&'a Origin>,
     /// The client certificate's SHA-256 in hex, on a mutual-TLS connection.
     pub peer_certificate: Option<&'a str>,
+    /// The facts of the route Envoy selected that the rules need ([`Config::route_needs`]).
+    pub route: policy::Route<'a>,
 }
 
 /// What to do with a request.
@@ -123,7 +125,13 @@ pub fn decide<'k>(
     keys: impl Fn(usize) -> Option<&'k KeySet>,
     cache: &mut TokenCache,
 ) -> Verdict {
-    let need = match policy::requirement(ctx.config, req.method, req.path, req.method_overrides) {
+    let need = match policy::requirement(
+        ctx.config,
+        req.method,
+        req.path,
+        req.method_overrides,
+        &req.route,
+    ) {
         Ok(need) => need,
         Err(denial) => return Verdict::Deny(denial),
     };

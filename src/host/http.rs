@@ -8,6 +8,7 @@ use super::root::retune;
 use crate::authz::Request;
 use crate::dpop::challenge::Offer;
 use crate::lifecycle::{headers, Outcome};
+use crate::policy::Route;
 use crate::reject::Reply;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
@@ -100,6 +101,11 @@ impl HttpContext for Http {
             (header(":scheme"), header(":authority"))
         });
         let peer_certificate = peer_certificate();
+        // Route facts, each read only when a rule needs it.
+        let needs = config.route_needs;
+        let authority = needs.authority.then(|| header(":authority")).flatten();
+        let route_name = needs.name.then(route_name).flatten();
+        let route_rule = needs.rule.then(route_rule).flatten();
         let req = Request {
             method: &method,
             path: &path,
@@ -108,6 +114,11 @@ impl HttpContext for Http {
             dpop: &dpop,
             origin: origin.as_ref(),
             peer_certificate: peer_certificate.as_deref(),
+            route: Route {
+                authority: authority.as_deref(),
+                name: route_name.as_deref(),
+                rule: route_rule.as_deref(),
+            },
         };
         let State { worker, host } = &mut *state;
         let outcome = worker.on_request(host, self.id, &req);
@@ -122,6 +133,15 @@ impl HttpContext for Http {
 
 #[link(wasm_import_module = "env")]
 extern "C" {
+    // Called directly to tell an empty value (status 0, no data) from an absent one.
+    #[link_name = "proxy_get_property"]
+    fn get_property(
+        path_data: *const u8,
+        path_size: usize,
+        return_data: *mut *mut u8,
+        return_size: *mut usize,
+    ) -> u32;
+
     // The status is read as a plain u32: the host may return any value.
     #[link_name = "proxy_send_local_response"]
     fn send_local_response(
@@ -140,6 +160,48 @@ extern "C" {
 fn peer_certificate() -> Option<String> {
     let bytes = hostcalls::get_property(crate::binding::PEER_DIGEST_PROPERTY.to_vec()).ok()??;
     String::from_utf8(bytes).ok().filter(|s| !s.is_empty())
+}
+
+/// The selected route's name (`xds.route_name`), if it has one.
+fn route_name() -> Option<String> {
+    let bytes = hostcalls::get_property(vec!["xds", "route_name"]).ok()??;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// `xds.route_metadata.filter_metadata["jwt_guard"]["rule"]`; Envoy walks the metadata
+/// map and struct itself, so only the value comes back.
+const ROUTE_RULE_PROPERTY: &[u8] = b"xds\0route_metadata\0filter_metadata\0jwt_guard\0rule";
+/// The host's status for a property that is not there.
+const NOT_FOUND: u32 = 1;
+
+/// The rule the selected route's metadata names: `None` where it names none, else the
+/// value as text even when it cannot name a rule (an empty string, a number or a struct,
+/// which Envoy serialises; an unreadable value): the policy refuses those as unknown.
+fn route_rule() -> Option<String> {
+    let mut data: *mut u8 = std::ptr::null_mut();
+    let mut size: usize = 0;
+    // SAFETY: the path is a live static buffer the host only reads; on success the host
+    // writes a buffer it allocated through this module's allocator (or null for an empty
+    // value), which is taken back exactly once below.
+    let status = unsafe {
+        get_property(
+            ROUTE_RULE_PROPERTY.as_ptr(),
+            ROUTE_RULE_PROPERTY.len(),
+            &mut data,
+            &mut size,
+        )
+    };
+    let bytes = if data.is_null() {
+        Vec::new()
+    } else {
+        // SAFETY: `data`/`size` describe the host-allocated buffer written above.
+        unsafe { Vec::from_raw_parts(data, size, size) }
+    };
+    match status {
+        NOT_FOUND => None,
+        0 => Some(String::from_utf8_lossy(&bytes).into_owned()),
+        other => Some(format!("(unreadable value, host status {other})")),
+    }
 }
 
 /// Answers the current request locally with `reply`, `details` going to the access log;

@@ -110,16 +110,16 @@ pub fn reading(authority: &str) -> String {
 }
 
 /// The readings of `authority` a host pattern is judged over: [`reading`], and the same
-/// without a trailing `.` (a fully qualified name reaches the same virtual host).
+/// without trailing dots (a fully qualified name may reach the same virtual host, and the
+/// client chooses `:authority` whatever DNS says).
 pub fn readings(authority: &str) -> Vec<String> {
     let host = reading(authority);
-    match host.strip_suffix('.') {
-        Some(bare) if !bare.is_empty() => {
-            let bare = bare.to_string();
-            vec![host, bare]
-        }
-        _ => vec![host],
+    let bare = host.trim_end_matches('.');
+    if bare.len() == host.len() || bare.is_empty() {
+        return vec![host];
     }
+    let bare = bare.to_string();
+    vec![host, bare]
 }
 
 #[cfg(test)]
@@ -173,6 +173,10 @@ mod tests {
             ["api.example.com.", "api.example.com"]
         );
         assert_eq!(readings("api.example.com"), ["api.example.com"]);
+        assert_eq!(
+            readings("api.example.com.."),
+            ["api.example.com..", "api.example.com"]
+        );
         assert_eq!(readings("."), ["."]);
     }
 

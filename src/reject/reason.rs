@@ -29,6 +29,8 @@ pub enum Reason {
     Profile,
     Client,
     ClaimRule,
+    /// The selected route's metadata names a rule the configuration does not have.
+    UnknownRouteRule,
 }
 
 impl Reason {
@@ -78,6 +80,7 @@ impl Reason {
         Reason::Profile,
         Reason::Client,
         Reason::ClaimRule,
+        Reason::UnknownRouteRule,
     ];
 
     /// The metric suffix: `jwt_guard.denied.<name>`.
@@ -105,6 +108,7 @@ impl Reason {
             Reason::Profile => "profile",
             Reason::Client => "client",
             Reason::ClaimRule => "claim_rule",
+            Reason::UnknownRouteRule => "unknown_route_rule",
         }
     }
 
@@ -114,6 +118,7 @@ impl Reason {
             Reason::AmbiguousRequest => 400,
             Reason::InsufficientScope | Reason::ClaimRule => 403,
             Reason::KeysUnavailable => 503,
+            Reason::UnknownRouteRule => 500,
             _ => 401,
         }
     }
@@ -125,6 +130,7 @@ impl Reason {
             Reason::InvalidRequest | Reason::AmbiguousRequest => "invalid_request",
             Reason::InsufficientScope | Reason::ClaimRule => "insufficient_scope",
             Reason::KeysUnavailable => "temporarily_unavailable",
+            Reason::UnknownRouteRule => "server_error",
             Reason::InsufficientUserAuthentication => crate::stepup::ERROR,
             Reason::Sender(e) => e.error_code(),
             _ => "invalid_token",
@@ -160,6 +166,7 @@ impl Reason {
             Reason::Profile => "with `profile: \"rfc9068\"`: `typ` is not `at+jwt`, or `sub`, `client_id`, `iat` or `jti` is missing",
             Reason::Client => "with `clients`: `azp` or `client_id` is not listed (\"client not accepted\")",
             Reason::ClaimRule => "a valid token failing the route's `claims` (the description names the claim, never its value)",
+            Reason::UnknownRouteRule => "the selected route's metadata (`filter_metadata.jwt_guard.rule`) names a rule the configuration does not have; refused whatever the token, logged once per name per worker",
         }
     }
 }
