@@ -100,6 +100,100 @@ pub fn requirement(
     route: &Route<'_>,
 ) -> Result<Requirement, Denial> {
     let rules = &cfg.rules;
+    let mut chosen: Vec<Option<usize>> = Vec::with_capacity(2);
+    // The first choice for the method being walked, and whether a later one differed.
+    let mut first: Option<(usize, Option<usize>)> = None;
+    let mut ambiguous = false;
+    let named = walk(cfg, method, path, overrides, route, |m, _, _, index| {
+        match first {
+            Some((fm, f)) if fm == m => ambiguous |= !same(rules, f, index),
+            _ => first = Some((m, index)),
+        }
+        if !chosen.contains(&index) {
+            chosen.push(index);
+        }
+    })?;
+    if ambiguous && cfg.ambiguous_paths == AmbiguousPaths::Reject {
+        return Err(Denial::Ambiguous("path readings select different rules"));
+    }
+    if let Some(named) = named {
+        // A route naming a rule makes it apply to every reading: "no rule matches" (the
+        // default requirement) no longer happens for any of them.
+        chosen.retain(Option::is_some);
+        if !chosen.contains(&Some(named)) {
+            chosen.push(Some(named));
+        }
+    }
+    let mut need = Requirement {
+        allow_anonymous: true,
+        // Only a request whose every reading selects a `report` rule is merely reported.
+        report: !chosen.is_empty(),
+        ..Requirement::default()
+    };
+    for index in chosen {
+        need.tighten(Requirement::of(index.and_then(|i| rules.get(i))));
+    }
+    Ok(need)
+}
+
+/// One rule choice: the first rule matching one reading of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    /// The rule's index in `rules`; `None`: no rule matches this reading.
+    pub rule: Option<usize>,
+    /// The method as judged (its own, upper-cased, or a method-override value).
+    pub method: String,
+    /// The reading of the path.
+    pub reading: Vec<u8>,
+    /// The reading of the host; `None` when `:authority` was not given.
+    pub host: Option<String>,
+    /// Whether restricting rules matched their path ignoring ASCII case.
+    pub folded: bool,
+}
+
+/// Every rule choice [`requirement`] combines, for explaining a verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choices {
+    /// The rule the route's metadata names; it applies to every reading.
+    pub named: Option<usize>,
+    /// The choice for each reading of method, path and host, unfolded then folded.
+    pub each: Vec<Choice>,
+}
+
+/// The rule choices behind [`requirement`] (same arguments, same refusals except the
+/// `ambiguous_paths: reject` one).
+pub fn choices(
+    cfg: &Config,
+    method: &str,
+    path: &str,
+    overrides: &[&str],
+    route: &Route<'_>,
+) -> Result<Choices, Denial> {
+    let mut each = Vec::new();
+    let named = walk(cfg, method, path, overrides, route, |_, at, fold, rule| {
+        each.push(Choice {
+            rule,
+            method: at.method.to_string(),
+            reading: at.path.to_vec(),
+            host: at.host.map(str::to_string),
+            folded: fold,
+        });
+    })?;
+    Ok(Choices { named, each })
+}
+
+/// Walks every reading of a request (methods, then path readings, then host readings,
+/// unfolded then folded), calling `visit` with the method's position, the reading and
+/// its first matching rule; returns the rule the route names.
+fn walk(
+    cfg: &Config,
+    method: &str,
+    path: &str,
+    overrides: &[&str],
+    route: &Route<'_>,
+    mut visit: impl FnMut(usize, &Request<'_>, bool, Option<usize>),
+) -> Result<Option<usize>, Denial> {
+    let rules = &cfg.rules;
     let named = match route.rule {
         None => None,
         Some(name) => Some(
@@ -123,53 +217,22 @@ pub fn requirement(
             .chain(owned_hosts.is_empty().then_some(None))
     };
     let route_name = route.name.unwrap_or("");
-    let mut chosen: Vec<Option<usize>> = Vec::with_capacity(2);
-    let mut ambiguous = false;
-    for m in &methods {
-        let mut first: Option<Option<usize>> = None;
+    for (m, method) in methods.iter().enumerate() {
         for reading in &readings {
             for host in hosts() {
                 for fold in [false, true] {
                     let at = Request {
-                        method: m,
+                        method,
                         path: reading,
                         host,
                         route: route_name,
                     };
-                    let index = first_rule(rules, &at, fold);
-                    match first {
-                        None => first = Some(index),
-                        Some(f) if !same(rules, f, index) => ambiguous = true,
-                        Some(_) => {}
-                    }
-                    if !chosen.contains(&index) {
-                        chosen.push(index);
-                    }
+                    visit(m, &at, fold, first_rule(rules, &at, fold));
                 }
             }
         }
     }
-    if ambiguous && cfg.ambiguous_paths == AmbiguousPaths::Reject {
-        return Err(Denial::Ambiguous("path readings select different rules"));
-    }
-    if let Some(named) = named {
-        // A route naming a rule makes it apply to every reading: "no rule matches" (the
-        // default requirement) no longer happens for any of them.
-        chosen.retain(Option::is_some);
-        if !chosen.contains(&Some(named)) {
-            chosen.push(Some(named));
-        }
-    }
-    let mut need = Requirement {
-        allow_anonymous: true,
-        // Only a request whose every reading selects a `report` rule is merely reported.
-        report: !chosen.is_empty(),
-        ..Requirement::default()
-    };
-    for index in chosen {
-        need.tighten(Requirement::of(index.and_then(|i| rules.get(i))));
-    }
-    Ok(need)
+    Ok(named)
 }
 
 /// Which route facts the rules of `cfg` read; the host reads only these, so a feature

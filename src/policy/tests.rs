@@ -485,3 +485,35 @@ fn rule_key_errors_name_the_field() {
         "rules":[{"prefix":"/"},{"name":"only-a-name","scopes":["x"]}]}"#;
     assert!(Config::parse(ok.as_bytes()).is_ok());
 }
+
+#[test]
+fn choices_explain_the_requirement() {
+    let cfg = routed();
+    let route = Route {
+        authority: Some("API.tenant-b.test."),
+        rule: Some("lax"),
+        ..Route::default()
+    };
+    let c = choices(&cfg, "get", "/users/42%2Fx/admin", &[], &route).unwrap();
+    assert_eq!(c.named, Some(7));
+    let raw = c
+        .each
+        .iter()
+        .find(|x| x.reading == b"/users/42%2Fx/admin" && !x.folded && x.method == "get")
+        .unwrap();
+    assert_eq!(raw.rule, Some(0));
+    assert_eq!(raw.host.as_deref(), Some("api.tenant-b.test."));
+    let decoded = c
+        .each
+        .iter()
+        .find(|x| {
+            x.reading == b"/users/42/x/admin" && x.host.as_deref() == Some("api.tenant-b.test")
+        })
+        .unwrap();
+    assert_eq!(decoded.rule, Some(3));
+    assert!(c.each.iter().any(|x| x.method == "GET"));
+    assert!(matches!(
+        choices(&cfg, "GET", "/", &[], &named("nope")),
+        Err(Denial::UnknownRouteRule(_))
+    ));
+}
