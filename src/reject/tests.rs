@@ -1,7 +1,7 @@
 use super::*;
-use crate::dpop::challenge::Offer;
-use crate::dpop::gate::SenderError;
-use crate::dpop::scheme::Scheme;
+use crate::reject::challenge::Offer;
+use crate::sender::check::SenderError;
+use crate::sender::scheme::Scheme;
 use crate::stepup::Insufficient;
 
 fn header<'a>(reply: &'a Reply, name: &str) -> Option<&'a str> {
@@ -140,7 +140,7 @@ fn sender_refusals_challenge_both_schemes_with_metadata() {
         resource_metadata: Some("https://api.example/.well-known/oauth-protected-resource".into()),
     };
     let d = Denial::sender(
-        SenderError::Proof(crate::dpop::proof::ProofError::Nonce),
+        SenderError::Proof(crate::sender::dpop::proof::ProofError::Nonce),
         Scheme::Dpop,
         Some("n0nce".into()),
     );
@@ -189,10 +189,10 @@ fn step_up_names_what_to_ask_for() {
     );
 }
 
-/// The README's table of refusals is this list, row for row.
+/// The operations chapter's table of refusals is this list, row for row.
 #[test]
-fn readme_lists_every_reason() {
-    let readme = include_str!("../../README.md");
+fn operations_chapter_lists_every_reason() {
+    let chapter = include_str!("../../docs/src/operations.md");
     let missing: Vec<String> = Reason::ALL
         .iter()
         .map(|r| {
@@ -204,11 +204,11 @@ fn readme_lists_every_reason() {
                 r.description()
             )
         })
-        .filter(|row| !readme.contains(row))
+        .filter(|row| !chapter.contains(row))
         .collect();
     assert!(
         missing.is_empty(),
-        "README lacks the rows:\n{}",
+        "docs/src/operations.md lacks the rows:\n{}",
         missing.join("\n")
     );
 }
