@@ -1,15 +1,11 @@
-//! The HTTP context: strips inbound copies of the headers jwt-guard sets, reads the three
-//! headers the decision needs, and applies the lifecycle's outcome: local replies carry
-//! Envoy response-code details (`%RESPONSE_CODE_DETAILS%`, e.g. `jwt_guard_denied{expired}`),
-//! which the SDK's `send_http_response` leaves empty, so this calls the ABI itself.
+//! The HTTP context: strips inbound copies of the headers jwt-guard sets, reads the
+//! headers the decision needs, and applies the lifecycle's outcome.
 
-use super::proxy::State;
-use super::root::retune;
+use super::outcome::{apply, send};
+use super::proxy::{header, State};
+use super::route::RouteFacts;
 use crate::authz::Request;
 use crate::lifecycle::{headers, Outcome};
-use crate::policy::Route;
-use crate::reject::challenge::Offer;
-use crate::reject::Reply;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, MapType};
@@ -26,40 +22,6 @@ impl Http {
     /// A context for request `id` on this worker.
     pub fn new(id: u32, state: Rc<RefCell<State>>) -> Http {
         Http { id, state }
-    }
-}
-
-/// A request header as [`headers::text`], if present.
-pub fn header(map: MapType, name: &str) -> Option<String> {
-    hostcalls::get_map_value_bytes(map, name)
-        .ok()
-        .flatten()
-        .map(headers::text)
-}
-
-/// Applies an outcome to the effective context's request; `resume` continues a held one;
-/// refusals offer what `offer` says in their challenges.
-pub fn apply(outcome: &Outcome, resume: bool, offer: &Offer) {
-    match outcome {
-        Outcome::Continue(headers) => {
-            for (name, value) in headers {
-                let _ = hostcalls::set_map_value_bytes(
-                    MapType::HttpRequestHeaders,
-                    name,
-                    Some(value.as_bytes()),
-                );
-            }
-            if resume {
-                let _ = hostcalls::resume_http_request();
-            }
-        }
-        Outcome::Reply(denial) => {
-            let details = format!("jwt_guard_denied{{{}}}", denial.reason().name());
-            if let Err(status) = send(&denial.reply_for(offer), &details) {
-                log::warn!("cannot send the local reply (host status {status})");
-            }
-        }
-        Outcome::Wait => {}
     }
 }
 
@@ -101,11 +63,7 @@ impl HttpContext for Http {
             (header(":scheme"), header(":authority"))
         });
         let peer_certificate = peer_certificate();
-        // Route facts, each read only when a rule needs it.
-        let needs = config.route_needs;
-        let authority = needs.authority.then(|| header(":authority")).flatten();
-        let route_name = needs.name.then(route_name).flatten();
-        let route_rule = needs.rule.then(route_rule).flatten();
+        let route = RouteFacts::read(config.route_needs, header);
         let req = Request {
             method: &method,
             path: &path,
@@ -114,16 +72,12 @@ impl HttpContext for Http {
             dpop: &dpop,
             origin: origin.as_ref(),
             peer_certificate: peer_certificate.as_deref(),
-            route: Route {
-                authority: authority.as_deref(),
-                name: route_name.as_deref(),
-                rule: route_rule.as_deref(),
-            },
+            route: route.route(),
         };
         let State { worker, host } = &mut *state;
         let outcome = worker.on_request(host, self.id, &req);
         apply(&outcome, false, &config.offer);
-        retune(&mut state);
+        state.retune();
         match outcome {
             Outcome::Continue(_) => Action::Continue,
             Outcome::Reply(_) | Outcome::Wait => Action::Pause,
@@ -131,97 +85,9 @@ impl HttpContext for Http {
     }
 }
 
-#[link(wasm_import_module = "env")]
-extern "C" {
-    // Called directly to tell an empty value (status 0, no data) from an absent one.
-    #[link_name = "proxy_get_property"]
-    fn get_property(
-        path_data: *const u8,
-        path_size: usize,
-        return_data: *mut *mut u8,
-        return_size: *mut usize,
-    ) -> u32;
-
-    // The status is read as a plain u32: the host may return any value.
-    #[link_name = "proxy_send_local_response"]
-    fn send_local_response(
-        status_code: u32,
-        details_data: *const u8,
-        details_size: usize,
-        body_data: *const u8,
-        body_size: usize,
-        headers_data: *const u8,
-        headers_size: usize,
-        grpc_status: i32,
-    ) -> u32;
-}
-
 /// The client certificate's SHA-256 (hex) on a mutual-TLS connection, for RFC 8705.
 fn peer_certificate() -> Option<String> {
     let bytes =
         hostcalls::get_property(crate::sender::mtls::PEER_DIGEST_PROPERTY.to_vec()).ok()??;
     String::from_utf8(bytes).ok().filter(|s| !s.is_empty())
-}
-
-/// The selected route's name (`xds.route_name`), if it has one.
-fn route_name() -> Option<String> {
-    let bytes = hostcalls::get_property(vec!["xds", "route_name"]).ok()??;
-    Some(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-/// `xds.route_metadata.filter_metadata["jwt_guard"]["rule"]`; Envoy walks the metadata
-/// map and struct itself, so only the value comes back.
-const ROUTE_RULE_PROPERTY: &[u8] = b"xds\0route_metadata\0filter_metadata\0jwt_guard\0rule";
-/// The host's status for a property that is not there.
-const NOT_FOUND: u32 = 1;
-
-/// The rule the selected route's metadata names: `None` where it names none, else the
-/// value as text even when it cannot name a rule (an empty string, a number or a struct,
-/// which Envoy serialises; an unreadable value): the policy refuses those as unknown.
-fn route_rule() -> Option<String> {
-    let mut data: *mut u8 = std::ptr::null_mut();
-    let mut size: usize = 0;
-    // SAFETY: the path is a live static buffer the host only reads; on success the host
-    // writes a buffer it allocated through this module's allocator (or null for an empty
-    // value), which is taken back exactly once below.
-    let status = unsafe {
-        get_property(
-            ROUTE_RULE_PROPERTY.as_ptr(),
-            ROUTE_RULE_PROPERTY.len(),
-            &mut data,
-            &mut size,
-        )
-    };
-    let bytes = if data.is_null() {
-        Vec::new()
-    } else {
-        // SAFETY: `data`/`size` describe the host-allocated buffer written above.
-        unsafe { Vec::from_raw_parts(data, size, size) }
-    };
-    match status {
-        NOT_FOUND => None,
-        0 => Some(String::from_utf8_lossy(&bytes).into_owned()),
-        other => Some(format!("(unreadable value, host status {other})")),
-    }
-}
-
-/// Answers the current request locally with `reply`, `details` going to the access log;
-/// returns the host's status code when it refused (0 is success).
-fn send(reply: &Reply, details: &str) -> Result<(), u32> {
-    let headers = headers::encode_map(&reply.headers);
-    // SAFETY: every pointer/length pair describes a live buffer owned by this frame, which
-    // the host only reads during the call; grpc_status -1 means "not gRPC".
-    let status = unsafe {
-        send_local_response(
-            reply.status,
-            details.as_ptr(),
-            details.len(),
-            reply.body.as_ptr(),
-            reply.body.len(),
-            headers.as_ptr(),
-            headers.len(),
-            -1,
-        )
-    };
-    (status == 0).then_some(()).ok_or(status)
 }

@@ -3,8 +3,10 @@
 //! is made by the host-free core and lifecycle.
 
 mod http;
+mod outcome;
 mod proxy;
 mod root;
+mod route;
 
 use proxy_wasm::types::LogLevel;
 

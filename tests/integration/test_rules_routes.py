@@ -10,13 +10,13 @@ import re
 
 import pytest
 
-from corpus.routes import ROUTE_CASES
-from support.assertions import assert_insufficient_scope, assert_json_error, assert_missing_token
-from support.envoy import assert_refuses, plugin_log_lines
-from support.http_client import Response
-from support.keys import claims, jwks, make_token
-from support.plugin import AUDIENCE, issuer_of
-from support.recording import RecordingUpstream, start_envoy
+from harness.corpus.routes import ROUTE_CASES
+from harness.assertions import assert_insufficient_scope, assert_json_error, assert_missing_token
+from harness.envoy import assert_refuses, plugin_log_lines
+from harness.http_client import Response
+from harness.keys import claims, jwks, make_token
+from harness.plugin import AUDIENCE, issuer_of
+from harness.recording import RecordingUpstream, start_envoy
 
 ISSUER = issuer_of("prod")
 RULES = [
