@@ -47,6 +47,8 @@ pub struct Config {
     pub clock_skew_s: u64,
     pub max_token_bytes: usize,
     pub rules: Vec<Rule>,
+    /// The route facts the rules read (`hosts`, `route_names`, named rules).
+    pub route_needs: crate::policy::RouteNeeds,
     pub forward_claims: Vec<(String, String)>,
     pub forward_payload_header: Option<String>,
     pub forward_provider_header: Option<String>,
@@ -111,6 +113,8 @@ impl Config {
             .enumerate()
             .map(|(i, r)| Rule::from_raw(r, &format!("rules[{i}]"), &providers))
             .collect::<Result<Vec<_>, _>>()?;
+        rule::unique_names(&rules)?;
+        let route_needs = crate::policy::RouteNeeds::of(&rules);
         let mut set = HeaderSet::default();
         let mut forward_claims = Vec::with_capacity(raw.forward_claims.len());
         for (claim, header) in raw.forward_claims {
@@ -183,6 +187,7 @@ impl Config {
             clock_skew_s,
             max_token_bytes: usize::try_from(max_token_bytes).unwrap_or(DEFAULT_MAX_TOKEN_BYTES),
             rules,
+            route_needs,
             forward_claims,
             forward_payload_header,
             forward_provider_header,

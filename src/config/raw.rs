@@ -60,7 +60,13 @@ pub(super) struct RawProvider {
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawRule {
+    pub path: Option<String>,
     pub prefix: Option<String>,
+    pub path_separated_prefix: Option<String>,
+    pub uri_template: Option<String>,
+    pub hosts: Option<Vec<String>>,
+    pub route_names: Option<Vec<String>>,
+    pub name: Option<String>,
     #[serde(default)]
     pub methods: Vec<String>,
     #[serde(default)]

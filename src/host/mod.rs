@@ -6,6 +6,7 @@ mod http;
 mod outcome;
 mod proxy;
 mod root;
+mod route;
 
 use proxy_wasm::types::LogLevel;
 
