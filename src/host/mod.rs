@@ -5,6 +5,8 @@
 mod http;
 mod proxy;
 mod root;
+#[cfg(feature = "wycheproof")]
+mod wycheproof;
 
 use proxy_wasm::types::LogLevel;
 
