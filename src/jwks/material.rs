@@ -1,4 +1,4 @@
-//! Public key material from one JWK: decoded, checked (size, curve), bound to one
+//! Public key material from one JWK: decoded, checked (RSA size and exponent, curve), bound to one
 //! algorithm, and identified by a hash of the material itself.
 
 use super::KeyError;
@@ -10,7 +10,8 @@ use jwt_simple::prelude::{
 };
 
 const MIN_RSA_BITS: usize = 2048;
-const MAX_RSA_BITS: usize = 8192;
+/// jwt-simple's limit: it verifies with no larger key.
+const MAX_RSA_BITS: usize = 4096;
 /// The one RSA public exponent accepted.
 pub const RSA_EXPONENT: u64 = 65_537;
 

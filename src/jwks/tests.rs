@@ -142,7 +142,8 @@ fn rsa_and_ec_keys_carry_their_der_spki() {
 #[test]
 fn rsa_keys_need_exponent_65537_and_the_refusal_says_so() {
     let with_e = |kid: &str, e: &[u8]| {
-        let mut jwk: serde_json::Value = serde_json::from_str(&testkeys::rsa_jwk(kid, true)).unwrap();
+        let mut jwk: serde_json::Value =
+            serde_json::from_str(&testkeys::rsa_jwk(kid, true)).unwrap();
         jwk["e"] = b64::encode(e).into();
         jwk.to_string()
     };
@@ -160,6 +161,9 @@ fn rsa_keys_need_exponent_65537_and_the_refusal_says_so() {
         let refused = KeySet::parse(only.as_bytes(), &Algorithm::ALL).unwrap_err();
         assert!(refused.to_string().contains("is not 65537"), "{refused}");
     }
-    let ok = KeySet::parse(testkeys::jwks(&[testkeys::rsa_jwk("k", true)]).as_bytes(), &Algorithm::ALL);
+    let ok = KeySet::parse(
+        testkeys::jwks(&[testkeys::rsa_jwk("k", true)]).as_bytes(),
+        &Algorithm::ALL,
+    );
     assert_eq!(ok.unwrap().rsa_exponent_refused(), 0);
 }
