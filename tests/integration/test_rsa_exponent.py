@@ -41,8 +41,10 @@ def envoy(request, module_launch, jwks_server, keys, small_exponent):
 def test_the_key_is_refused_and_the_others_kept(envoy, keys, small_exponent):
     for issuer in (issuer_of("prod"), INLINE):
         assert envoy.get("/", token=make_token(keys.rs256, claims(issuer, AUDIENCE))).status == 200
+        before = envoy.metric("jwt_guard.denied.unknown_key")
         response = envoy.get("/", token=make_token(small_exponent, claims(issuer, AUDIENCE)))
         assert response.status == 401
+        assert envoy.metric("jwt_guard.denied.unknown_key") == before + 1
 
 
 def test_each_refused_key_is_named_in_a_warning_and_counted(envoy):
