@@ -30,7 +30,7 @@ use jwt_guard::jwks::{Key, KeySet, Material};
 use jwt_guard::signature::boringssl::{
     HostSignature, Transport, TransportError, VerifySignatureArguments, VerifySignatureResult,
 };
-use jwt_guard::signature::rustcrypto::RawSignature;
+use jwt_guard::signature::rustcrypto::RustCrypto;
 use jwt_guard::signature::wycheproof::{self as module, Expected, Route};
 use jwt_simple::prelude::{
     ECDSAP256PublicKeyLike, ECDSAP384PublicKeyLike, EdDSAPublicKeyLike, RSAPublicKeyLike,
@@ -323,7 +323,7 @@ fn three_paths(host: &HostSignature<&StandIn>, key: &Key, v: &Vector) -> [bool; 
     [
         jwt_simple(key, &v.message, &v.signature),
         host.check_message(key, &v.signature, &v.message).is_ok(),
-        RawSignature::check_message(key, &v.signature, &v.message).is_ok(),
+        RustCrypto::check_message(key, &v.signature, &v.message).is_ok(),
     ]
 }
 
@@ -332,7 +332,7 @@ fn local_paths(host: &HostSignature<&StandIn>, key: &Key, v: &Vector) -> [bool; 
     assert!(!host.serves(key), "{} must not reach the host", key.alg);
     [
         jwt_simple(key, &v.message, &v.signature),
-        RawSignature::check_message(key, &v.signature, &v.message).is_ok(),
+        RustCrypto::check_message(key, &v.signature, &v.message).is_ok(),
     ]
 }
 

@@ -17,8 +17,8 @@ mod tests;
 pub mod wycheproof;
 
 use crate::jwks::Key;
-use crate::reject::TokenError;
 use crate::token::Jws;
+use crate::token::TokenError;
 
 /// Checks a signature over a token with one key.
 pub trait SignatureCheck {

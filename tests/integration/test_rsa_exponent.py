@@ -15,8 +15,8 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from support.keys import SigningKey, claims, jwks, make_token
-from support.plugin import AUDIENCE, issuer_of, plugin, provider
+from harness.keys import SigningKey, claims, jwks, make_token
+from harness.plugin import AUDIENCE, issuer_of, plugin, provider
 
 INLINE = "https://inline.tenant.test/"
 

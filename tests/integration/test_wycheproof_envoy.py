@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from support.envoy import REPO_ROOT
-from support.plugin import plugin, provider
+from harness.envoy import REPO_ROOT
+from harness.plugin import plugin, provider
 
 MODULE = REPO_ROOT / "target" / "wasm32-wasip1" / "wycheproof" / "jwt_guard.wasm"
 BUILD = ["cargo", "build", "--profile", "wycheproof", "--target", "wasm32-wasip1", "--features", "wycheproof"]
