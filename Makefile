@@ -3,7 +3,7 @@ SHELL := /bin/bash
 WASM := target/wasm32-wasip1/release/jwt_guard.wasm
 PY := .venv/bin/python
 
-.PHONY: all build bootstrap lint unit integration test compose-test demo bench bench-dpop fuzz fuzz-long clean dist deploy-test docs
+.PHONY: all build wycheproof-module bootstrap lint unit integration test compose-test demo bench bench-dpop soak fuzz fuzz-long clean dist deploy-test docs cli check-configs
 
 all: build
 
@@ -14,6 +14,11 @@ build: bootstrap
 	cargo build --release --target wasm32-wasip1
 	@ls -l $(WASM)
 
+## The command-line twin of the filter (check, explain, jwks): target/release/jwt-guard.
+cli: bootstrap
+	cargo build --release --locked -p jwt-guard-cli
+	@ls -l target/release/jwt-guard
+
 lint: bootstrap
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
@@ -22,15 +27,25 @@ lint: bootstrap
 unit: bootstrap
 	cargo test --workspace
 
+## Test only, never in dist/: the module that runs Project Wycheproof's vectors through Envoy's
+## verify_signature at start-up (tests/integration/test_wycheproof_envoy.py).
+wycheproof-module: bootstrap
+	cargo build --profile wycheproof --target wasm32-wasip1 --features wycheproof
+
 ## tests/browser needs Debian's chromium and the SPA's npm packages, tests/docs mdbook
 ## (installed here).
-integration: build
+integration: build wycheproof-module
 	scripts/bootstrap.sh --with-browser --with-docs
 	$(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/compose --ignore=tests/deploy
 
-## The README's test command: formatting, lints, native unit tests, then real Envoy (and the
-## docs test: links, the reference tables, mdbook build).
-test: lint unit integration
+## Every shipped configuration (envoy.yaml, deploy/, dist/deploy/) passes `jwt-guard check --strict`.
+check-configs: bootstrap
+	cargo build --locked -p jwt-guard-cli
+	scripts/check_configs.sh target/debug/jwt-guard
+
+## The README's test command: formatting, lints, native unit tests, shipped configurations, then
+## real Envoy (and the docs test: links, the reference tables, mdbook build).
+test: lint unit check-configs integration
 
 ## docker-compose.yml run for real (rootful Podman + podman-compose, no Docker daemon): the
 ## images copy host-built static musl dev tools; see tests/compose. Installs what it needs.
@@ -43,14 +58,19 @@ compose-test: build
 demo:
 	scripts/demo.sh
 
-## DPoP's per-request cost next to a bearer token (one worker, wrk; issue 12).
+## DPoP's per-request cost next to a bearer token (one worker, wrk).
 bench-dpop: build
 	scripts/bootstrap.sh --with-wrk
-	$(PY) bench/dpop_cost.py
+	$(PY) -m bench.dpop_cost
 
 bench:
 	scripts/bootstrap.sh --with-wrk
 	bench/run.sh
+
+## The soak (not in CI, not in make test): SOAK_S seconds (default 1800) of load on Envoy with two
+## workers while configurations are pushed, keys rotate and the JWKS endpoint fails (tests/soak).
+soak: build
+	SOAK_S=$(SOAK_S) SOAK_RPS=$(SOAK_RPS) $(PY) -m tests.soak
 
 ## A short run of every fuzz target, seeded from the committed corpora (FUZZ_SECONDS each, default 60).
 fuzz:
@@ -66,8 +86,10 @@ docs:
 	scripts/bootstrap.sh --with-docs
 	.venv/bin/mdbook build docs
 
-## Release artifacts in dist/: the module, its sha256, the OCI image archive and its digest.
+## Release artifacts in dist/: the module, its sha256, the OCI image archive and its digest,
+## the rendered manifests, and the static command-line binary and its sha256.
 dist: bootstrap
+	scripts/bootstrap.sh --with-musl
 	scripts/dist.sh
 
 ## Delivery paths: the artifacts, remote code source, registry round trip, manifests, alert rules.

@@ -2,7 +2,7 @@
 //! claim (top-level, taken literally, or a nested `path`) and holds exactly one test:
 //! `equals`, `in`, `contains` or `exists`. No regex: the cost stays linear in the token.
 
-use crate::config::{invalid, ConfigError};
+use crate::config::error::{invalid, ConfigError};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
@@ -17,6 +17,7 @@ const MAX_NAME_LEN: usize = 256;
 
 /// One `claims` entry as written in the configuration.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RawClaimRule {
     claim: Option<String>,

@@ -2,16 +2,18 @@
 //! verified-token cache.
 
 use super::grant::admit;
-use super::judge::{judge, Held};
-use super::{Context, Request, Verdict};
+use super::judge::{judge, Case};
+use super::request::{Context, Request};
+use super::verdict::Verdict;
 use crate::cache::{self, TokenCache};
 use crate::jwks::KeySet;
 use crate::policy::Requirement;
 use crate::reject::Denial;
 use crate::sender::check::Presentation;
 use crate::sender::scheme::{self, Presented, Scheme};
+use crate::sources;
 use crate::sources::TokenSource;
-use crate::sources::{self, Shape};
+use crate::token::shape::Shape;
 use crate::token::Credentials;
 
 /// The verdict as enforced.
@@ -75,12 +77,12 @@ pub(super) fn enforce<'k>(
             return admit(ctx, &need, hit, &presented);
         }
     }
-    let held = Held {
+    let case = Case {
         token,
         need,
         digest,
         failed_key: None,
         presented,
     };
-    judge(ctx, held, false, keys, cache)
+    judge(ctx, case, false, keys, cache)
 }

@@ -1,12 +1,11 @@
-//! The HTTP context: reads the request as the lifecycle's [`crate::lifecycle::Plan`]
-//! says (stripping inbound copies of the headers jwt-guard sets that are present), and
-//! applies the lifecycle's outcome: local replies (built once per refusal) carry
-//! Envoy response-code details (`%RESPONSE_CODE_DETAILS%`, e.g. `jwt_guard_denied{expired}`),
-//! which the SDK's `send_http_response` leaves empty, so this calls the ABI itself.
+//! The HTTP context: reads the request as the lifecycle's [`crate::lifecycle::Plan`] says
+//! (removing inbound copies of the headers jwt-guard sets that are present), and applies
+//! the lifecycle's outcome.
 
-use super::proxy::State;
-use super::root::retune;
-use crate::lifecycle::{headers, Outcome, Prepared, RequestHost, Worker};
+use super::outcome::{apply, send};
+use super::proxy::{header, State};
+use super::route::RouteFacts;
+use crate::lifecycle::{headers, Outcome, Prepared, RequestHost};
 use crate::sender::mtls::PeerCertificate;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
@@ -24,39 +23,6 @@ impl Http {
     /// A context for request `id` on this worker.
     pub fn new(id: u32, state: Rc<RefCell<State>>) -> Http {
         Http { id, state }
-    }
-}
-
-/// A request header as [`headers::text`], if present.
-pub fn header(map: MapType, name: &str) -> Option<String> {
-    hostcalls::get_map_value_bytes(map, name)
-        .ok()
-        .flatten()
-        .map(headers::text)
-}
-
-/// Applies an outcome to the effective context's request; `resume` continues a held one;
-/// a refusal gets `worker`'s prepared reply.
-pub fn apply(worker: &mut Worker, outcome: &Outcome, resume: bool) {
-    match outcome {
-        Outcome::Continue(headers) => {
-            for (name, value) in headers {
-                let _ = hostcalls::set_map_value_bytes(
-                    MapType::HttpRequestHeaders,
-                    name,
-                    Some(value.as_bytes()),
-                );
-            }
-            if resume {
-                let _ = hostcalls::resume_http_request();
-            }
-        }
-        Outcome::Reply(denial) => {
-            if let Err(status) = send(&worker.reply(denial)) {
-                log::warn!("cannot send the local reply (host status {status})");
-            }
-        }
-        Outcome::Wait => {}
     }
 }
 
@@ -85,14 +51,17 @@ impl HttpContext for Http {
             }
             return Action::Pause;
         }
+        let route = RouteFacts::read(config.route_needs, |name| {
+            header(MapType::HttpRequestHeaders, name)
+        });
         let lists = read.lists();
         let peer = Peer::default();
-        let req = read.request(&lists, &peer);
+        let req = read.request(&lists, &peer, route.route());
         let State { worker, host } = &mut *state;
         let outcome = worker.on_request(host, self.id, &req);
         apply(worker, &outcome, false);
         if worker.retune_due() {
-            retune(&mut state);
+            state.retune();
         }
         match outcome {
             Outcome::Continue(_) => Action::Continue,
@@ -131,6 +100,17 @@ impl RequestHost for RequestHeaders {
     }
 }
 
+/// proxy-wasm's `MapType::HttpRequestHeaders`.
+const MAP_REQUEST_HEADERS: u32 = 0;
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    // Called directly: the SDK's map read copies every pair into its own strings. The
+    // status is read as a plain u32: the host may return any value.
+    #[link_name = "proxy_get_header_map_pairs"]
+    fn get_header_map_pairs(map_type: u32, data: *mut *mut u8, size: *mut usize) -> u32;
+}
+
 /// The client certificate's digest, asked of the host the first time a token needs it.
 #[derive(Debug, Default)]
 struct Peer(OnceCell<Option<String>>);
@@ -141,52 +121,9 @@ impl PeerCertificate for Peer {
     }
 }
 
-/// proxy-wasm's `MapType::HttpRequestHeaders`.
-const MAP_REQUEST_HEADERS: u32 = 0;
-
-#[link(wasm_import_module = "env")]
-extern "C" {
-    // Statuses are read as plain u32: the host may return any value.
-    #[link_name = "proxy_get_header_map_pairs"]
-    fn get_header_map_pairs(map_type: u32, data: *mut *mut u8, size: *mut usize) -> u32;
-
-    #[link_name = "proxy_send_local_response"]
-    fn send_local_response(
-        status_code: u32,
-        details_data: *const u8,
-        details_size: usize,
-        body_data: *const u8,
-        body_size: usize,
-        headers_data: *const u8,
-        headers_size: usize,
-        grpc_status: i32,
-    ) -> u32;
-}
-
 /// The client certificate's SHA-256 (hex) on a mutual-TLS connection, for RFC 8705.
 fn peer_certificate() -> Option<String> {
     let bytes =
         hostcalls::get_property(crate::sender::mtls::PEER_DIGEST_PROPERTY.to_vec()).ok()??;
     String::from_utf8(bytes).ok().filter(|s| !s.is_empty())
-}
-
-/// Answers the current request locally with `reply`; returns the host's status code when
-/// it refused (0 is success).
-fn send(reply: &Prepared) -> Result<(), u32> {
-    let details = &reply.details;
-    // SAFETY: every pointer/length pair describes a live buffer owned by `reply`, which
-    // the host only reads during the call; grpc_status -1 means "not gRPC".
-    let status = unsafe {
-        send_local_response(
-            reply.status,
-            details.as_ptr(),
-            details.len(),
-            reply.body.as_ptr(),
-            reply.body.len(),
-            reply.headers.as_ptr(),
-            reply.headers.len(),
-            -1,
-        )
-    };
-    (status == 0).then_some(()).ok_or(status)
 }

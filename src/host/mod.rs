@@ -3,8 +3,12 @@
 //! is made by the host-free core and lifecycle.
 
 mod http;
+mod outcome;
 mod proxy;
 mod root;
+mod route;
+#[cfg(feature = "wycheproof")]
+mod wycheproof;
 
 use proxy_wasm::types::LogLevel;
 

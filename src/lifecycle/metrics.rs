@@ -1,7 +1,7 @@
 //! The names of the lifecycle's counters and gauges, as Envoy lists them under
 //! `wasmcustom.` in its admin `/stats`.
 
-use super::{Counter, Gauge};
+use super::host::{Counter, Gauge};
 use crate::config::Config;
 use crate::reject::Reason;
 
@@ -69,6 +69,10 @@ pub fn gauges(config: &Config) -> Vec<(Gauge, String)> {
         all.push((
             Gauge::KeyCount(i),
             format!("jwt_guard.jwks_keys.{}", p.name),
+        ));
+        all.push((
+            Gauge::RsaExponentRefused(i),
+            format!("jwt_guard.jwks_rsa_exponent_refused.{}", p.name),
         ));
     }
     all

@@ -19,7 +19,7 @@ mod sender;
 mod tests;
 
 pub use answer::{Answer, FetchError};
-pub use host::{Counter, Gauge, Host, SharedError};
+pub use host::{Counter, Gauge, Host};
 pub use replies::Prepared;
 pub use request::{Plan, Read, RequestHost};
 
@@ -34,7 +34,7 @@ use crate::signature::boringssl::Transport;
 use crate::signature::rustcrypto::ProofSignature;
 use held::Held;
 use remote::Remote;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 /// Tick period while requests are held or a fetch is wanted.
@@ -100,7 +100,13 @@ pub struct Worker {
     dpop: sender::DpopState,
     plan: Plan,
     replies: replies::Replies,
+    /// Unknown rule names routes have named, each logged once (at most
+    /// [`MAX_LOGGED_UNKNOWN_RULES`] are remembered).
+    unknown_rules: BTreeSet<String>,
 }
+
+/// Most distinct unknown rule names a worker remembers having logged.
+pub const MAX_LOGGED_UNKNOWN_RULES: usize = 256;
 
 /// Provider `i`'s keys at `now`, wherever they come from.
 fn keys_at<'a>(
@@ -137,6 +143,13 @@ impl Worker {
                 }
                 KeySource::Inline(set) => {
                     host.gauge(Gauge::KeyCount(i), set.len() as u64);
+                    host.gauge(
+                        Gauge::RsaExponentRefused(i),
+                        set.rsa_exponent_refused() as u64,
+                    );
+                    for why in set.skipped() {
+                        log::warn!("provider {}: skipped {why}", p.name);
+                    }
                     Source::Inline
                 }
             })
@@ -153,6 +166,7 @@ impl Worker {
             backend,
             held: BTreeMap::new(),
             tick_ms: None,
+            unknown_rules: BTreeSet::new(),
         }
     }
 
@@ -177,13 +191,14 @@ impl Worker {
 
     /// Decides a request from the top, or resumes a held decision with the current keys.
     fn judge(&mut self, host: &mut dyn Host, step: Step<'_>, now_ms: u64) -> Verdict {
-        let store = sender::HostStore::new(host);
         let proofs = ProofSignature {
             host: Some(self.backend.check()),
             host_algorithms: &self.dpop.host_algorithms,
         };
         let runtime = Runtime {
-            store: &store,
+            settings: &self.config.dpop,
+            skew_s: self.config.clock_skew_s,
+            store: &*host,
             secret: self.dpop.secret,
             nonces: self.dpop.nonces.as_ref(),
             backend: &proofs,
@@ -332,6 +347,18 @@ impl Worker {
             .retain_keys(i, |key| keys.is_some_and(|s| s.contains(key)));
     }
 
+    /// Logs a route naming an unknown rule, once per name.
+    fn log_unknown_rule(&mut self, name: &str) {
+        if self.unknown_rules.len() >= MAX_LOGGED_UNKNOWN_RULES || self.unknown_rules.contains(name)
+        {
+            return;
+        }
+        self.unknown_rules.insert(name.to_string());
+        log::warn!(
+            "a route names unknown rule {name:?} (filter_metadata.jwt_guard.rule): its requests are refused (500 unknown_route_rule); logged once per name per worker"
+        );
+    }
+
     /// Counts and logs a final verdict (a count of 0 is no host call).
     fn finish(&mut self, host: &mut dyn Host, id: u32, verdict: Verdict) -> Outcome {
         match verdict {
@@ -346,6 +373,9 @@ impl Worker {
             Verdict::Deny(denial) => {
                 let reason = denial.reason();
                 host.count(Counter::Denied(reason), 1);
+                if let Denial::UnknownRouteRule(name) = &denial {
+                    self.log_unknown_rule(name);
+                }
                 log::debug!("request {id} denied: {}", reason.name());
                 Outcome::Reply(denial)
             }
@@ -377,5 +407,61 @@ impl Worker {
             }
             Verdict::NeedKeys { pending, .. } => self.finish(host, id, authz::give_up(&pending, 1)),
         }
+    }
+}
+
+/// Requests held while keys are fetched: each goes on from where its decision stopped
+/// once its provider's keys change, or gets its fallback answer once no fetch can bring
+/// them any more.
+impl Worker {
+    /// Holds request `id`.
+    pub(super) fn hold(&mut self, id: u32, held: Held) {
+        self.held.insert(id, held);
+    }
+
+    /// Whether any request is held.
+    pub(super) fn has_held(&self) -> bool {
+        !self.held.is_empty()
+    }
+
+    /// Forgets a request that ended while held.
+    pub fn forget(&mut self, id: u32) {
+        self.held.remove(&id);
+    }
+
+    /// Resumes held requests whose provider's keys changed, answers those that can no
+    /// longer get keys with their fallback, keeps the rest.
+    pub(super) fn settle(&mut self, host: &mut dyn Host) -> Vec<(u32, Outcome)> {
+        let now = host.now_ms();
+        let mut settled = Vec::new();
+        for (id, held) in std::mem::take(&mut self.held) {
+            let (version, may_wait, retry) = match self.remote(held.provider) {
+                Some(r) => (
+                    r.version(),
+                    r.may_still_get_keys(held.since_ms, now),
+                    r.retry_after_s(now),
+                ),
+                None => (None, false, 1),
+            };
+            let verdict = if version != held.version {
+                self.judge(host, Step::Resume(Box::new(held.pending)), now)
+            } else {
+                Verdict::NeedKeys {
+                    provider: held.provider,
+                    pending: held.pending,
+                }
+            };
+            let verdict = match verdict {
+                Verdict::NeedKeys { provider, pending } if may_wait => {
+                    let held = Held::new(provider, held.since_ms, version, pending);
+                    self.held.insert(id, held);
+                    continue;
+                }
+                Verdict::NeedKeys { pending, .. } => crate::authz::give_up(&pending, retry),
+                other => other,
+            };
+            settled.push((id, self.finish(host, id, verdict)));
+        }
+        settled
     }
 }

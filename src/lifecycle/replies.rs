@@ -62,7 +62,7 @@ impl Replies {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reject::TokenError;
+    use crate::token::TokenError;
 
     #[test]
     fn a_reply_is_built_once_and_is_the_reply_of_its_denial() {

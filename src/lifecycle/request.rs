@@ -175,6 +175,7 @@ impl Read {
         &'a self,
         lists: &'a Lists<'a>,
         peer_certificate: &'a dyn PeerCertificate,
+        route: crate::policy::Route<'a>,
     ) -> Request<'a> {
         Request {
             method: &self.method,
@@ -184,6 +185,7 @@ impl Read {
             dpop: &lists.dpop,
             origin: self.origin.as_ref(),
             peer_certificate,
+            route,
         }
     }
 }

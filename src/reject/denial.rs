@@ -1,9 +1,10 @@
 //! [`Denial`]: a refusal of the request, and the reason it counts under.
 
-use super::{Reason, TokenError};
+use super::reason::Reason;
 use crate::sender::check::SenderError;
 use crate::sender::scheme::Scheme;
 use crate::stepup::Insufficient;
+use crate::token::TokenError;
 
 /// A refusal of the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +35,8 @@ pub enum Denial {
     },
     /// A valid token whose claim (named, never its value) fails the route's `claims`.
     ClaimRule(String),
+    /// The selected route names this rule (in its metadata), which is not configured.
+    UnknownRouteRule(String),
 }
 
 impl Denial {
@@ -49,6 +52,7 @@ impl Denial {
             Denial::Sender { error, .. } => Reason::Sender(error.kind()),
             Denial::StepUp { .. } => Reason::InsufficientUserAuthentication,
             Denial::ClaimRule(_) => Reason::ClaimRule,
+            Denial::UnknownRouteRule(_) => Reason::UnknownRouteRule,
         }
     }
 

@@ -1,8 +1,8 @@
 //! [`Reply`]: the RFC 6750 local reply for a [`Denial`]: status, `WWW-Authenticate`
 //! challenges and the JSON body.
 
-use super::Denial;
-use crate::reject::challenge::{self, Offer, Problem};
+use super::challenge::{self, Offer, Problem};
+use super::denial::Denial;
 use crate::sender::scheme::Scheme;
 
 /// A complete local reply.
@@ -63,6 +63,12 @@ impl Denial {
                     format!("requires scope: {}", scope_param[0].1),
                 )
             }
+            // The name stays in the log: it describes the deployment, not the request.
+            Denial::UnknownRouteRule(_) => (
+                false,
+                None,
+                "the route names a jwt-guard rule that is not configured".to_string(),
+            ),
             Denial::KeysUnavailable { .. } => (
                 false,
                 None,

@@ -5,9 +5,9 @@
 
 use crate::alg::Algorithm;
 use crate::jwks::{Key, Material};
-use crate::reject::TokenError;
 use crate::signature::SignatureCheck;
 use crate::token::Jws;
+use crate::token::TokenError;
 use jwt_simple::algorithms::RSAPublicKeyComponents;
 use jwt_simple::prelude::{ECDSAP256PublicKeyLike, ECDSAP384PublicKeyLike};
 use p256::ecdsa::signature::Verifier;
@@ -15,10 +15,10 @@ use rsa::{Pkcs1v15Sign, Pss};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 /// Verifies every algorithm jwt-guard accepts over `signing_input`.
-pub struct RawSignature;
+pub struct RustCrypto;
 
 /// Proof signatures through the host (Envoy's BoringSSL, which verifies the signing input)
-/// for the algorithms it serves, [`RawSignature`] for the rest.
+/// for the algorithms it serves, [`RustCrypto`] for the rest.
 pub struct ProofSignature<'a> {
     /// The host backend, if any.
     pub host: Option<&'a dyn SignatureCheck>,
@@ -32,7 +32,7 @@ impl SignatureCheck for ProofSignature<'_> {
             Some(host) if self.host_algorithms.contains(&key.alg) && key.spki.is_some() => {
                 host.check(key, jws)
             }
-            _ => RawSignature.check(key, jws),
+            _ => RustCrypto.check(key, jws),
         }
     }
 }
@@ -70,33 +70,39 @@ fn rsa_ok(n: &[u8], e: &[u8], message: &[u8], signature: &[u8], alg: Algorithm) 
     result.is_ok()
 }
 
-impl SignatureCheck for RawSignature {
+impl SignatureCheck for RustCrypto {
     fn check(&self, key: &Key, jws: &Jws<'_>) -> Result<(), TokenError> {
-        let message = jws.signing_input.as_bytes();
+        Self::check_message(key, &jws.signature, jws.signing_input.as_bytes())
+    }
+}
+
+impl RustCrypto {
+    /// Checks `signature`, as a JWS carries it, over `message` with `key`.
+    pub fn check_message(key: &Key, signature: &[u8], message: &[u8]) -> Result<(), TokenError> {
         let ok = match &key.material {
             Material::ES256(k) => {
                 let point = k.public_key().to_bytes_uncompressed();
                 let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point);
-                let sig = p256::ecdsa::Signature::from_slice(&jws.signature);
+                let sig = p256::ecdsa::Signature::from_slice(signature);
                 matches!((vk, sig), (Ok(vk), Ok(sig)) if vk.verify(message, &sig).is_ok())
             }
             Material::ES384(k) => {
                 let point = k.public_key().to_bytes_uncompressed();
                 let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(&point);
-                let sig = p384::ecdsa::Signature::from_slice(&jws.signature);
+                let sig = p384::ecdsa::Signature::from_slice(signature);
                 matches!((vk, sig), (Ok(vk), Ok(sig)) if vk.verify(message, &sig).is_ok())
             }
             Material::EdDSA(k) => {
                 let pk = ed25519_compact::PublicKey::from_slice(&k.to_bytes());
-                let sig = ed25519_compact::Signature::from_slice(&jws.signature);
+                let sig = ed25519_compact::Signature::from_slice(signature);
                 matches!((pk, sig), (Ok(pk), Ok(sig)) if pk.verify(message, &sig).is_ok())
             }
-            Material::RS256(k) => rsa_parts(k.to_components(), message, jws, key.alg),
-            Material::RS384(k) => rsa_parts(k.to_components(), message, jws, key.alg),
-            Material::RS512(k) => rsa_parts(k.to_components(), message, jws, key.alg),
-            Material::PS256(k) => rsa_parts(k.to_components(), message, jws, key.alg),
-            Material::PS384(k) => rsa_parts(k.to_components(), message, jws, key.alg),
-            Material::PS512(k) => rsa_parts(k.to_components(), message, jws, key.alg),
+            Material::RS256(k) => rsa_parts(k.to_components(), message, signature, key.alg),
+            Material::RS384(k) => rsa_parts(k.to_components(), message, signature, key.alg),
+            Material::RS512(k) => rsa_parts(k.to_components(), message, signature, key.alg),
+            Material::PS256(k) => rsa_parts(k.to_components(), message, signature, key.alg),
+            Material::PS384(k) => rsa_parts(k.to_components(), message, signature, key.alg),
+            Material::PS512(k) => rsa_parts(k.to_components(), message, signature, key.alg),
         };
         if ok {
             Ok(())
@@ -106,8 +112,8 @@ impl SignatureCheck for RawSignature {
     }
 }
 
-fn rsa_parts(c: RSAPublicKeyComponents, message: &[u8], jws: &Jws<'_>, alg: Algorithm) -> bool {
-    rsa_ok(&c.n, &c.e, message, &jws.signature, alg)
+fn rsa_parts(c: RSAPublicKeyComponents, message: &[u8], signature: &[u8], alg: Algorithm) -> bool {
+    rsa_ok(&c.n, &c.e, message, signature, alg)
 }
 
 #[cfg(test)]
@@ -142,21 +148,21 @@ mod tests {
             .candidates(Some("e1"), Algorithm::ES256)
             .next()
             .unwrap();
-        assert_eq!(RawSignature.check(key, &jws), Ok(()));
+        assert_eq!(RustCrypto.check(key, &jws), Ok(()));
         assert_eq!(JwtSimple.check(key, &jws), Ok(()));
         let forged = flip_signature(&good);
         let jws = token::parse(&forged, 8192).unwrap();
-        assert_eq!(RawSignature.check(key, &jws), Err(TokenError::Signature));
+        assert_eq!(RustCrypto.check(key, &jws), Err(TokenError::Signature));
         let rsa = testkeys::sign_rs256("r1", claims());
         let jws = token::parse(&rsa, 8192).unwrap();
         let key = keys
             .candidates(Some("r1"), Algorithm::RS256)
             .next()
             .unwrap();
-        assert_eq!(RawSignature.check(key, &jws), Ok(()));
+        assert_eq!(RustCrypto.check(key, &jws), Ok(()));
         let forged = flip_signature(&rsa);
         let jws = token::parse(&forged, 8192).unwrap();
-        assert_eq!(RawSignature.check(key, &jws), Err(TokenError::Signature));
+        assert_eq!(RustCrypto.check(key, &jws), Err(TokenError::Signature));
     }
 
     #[test]
@@ -172,11 +178,11 @@ mod tests {
         let jws = token::parse(&ps, 8192).unwrap();
         let pss = keys.candidates(Some("p"), Algorithm::PS256).next().unwrap();
         let pkcs1 = keys.candidates(Some("r"), Algorithm::RS256).next().unwrap();
-        assert_eq!(RawSignature.check(pss, &jws), Ok(()));
-        assert_eq!(RawSignature.check(pkcs1, &jws), Err(TokenError::Signature));
+        assert_eq!(RustCrypto.check(pss, &jws), Ok(()));
+        assert_eq!(RustCrypto.check(pkcs1, &jws), Err(TokenError::Signature));
         let forged = flip_signature(&ps);
         let jws = token::parse(&forged, 8192).unwrap();
-        assert_eq!(RawSignature.check(pss, &jws), Err(TokenError::Signature));
+        assert_eq!(RustCrypto.check(pss, &jws), Err(TokenError::Signature));
     }
 
     /// A "host" that accepts everything, to see which path a proof took.
@@ -235,9 +241,9 @@ mod tests {
         let sig = kp.sk.sign(input.as_bytes(), None);
         let proof = format!("{input}.{}", crate::b64::encode(sig.as_ref()));
         let jws = token::parse(&proof, 8192).unwrap();
-        assert_eq!(RawSignature.check(key, &jws), Ok(()));
+        assert_eq!(RustCrypto.check(key, &jws), Ok(()));
         let forged = flip_signature(&proof);
         let jws = token::parse(&forged, 8192).unwrap();
-        assert_eq!(RawSignature.check(key, &jws), Err(TokenError::Signature));
+        assert_eq!(RustCrypto.check(key, &jws), Err(TokenError::Signature));
     }
 }

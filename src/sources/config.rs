@@ -1,7 +1,7 @@
 //! `token_sources` as configured: the raw entries and their validation.
 
 use super::TokenSource;
-use crate::config::{invalid, ConfigError};
+use crate::config::error::{invalid, ConfigError};
 use serde::Deserialize;
 
 /// Most entries in `token_sources`.
@@ -17,6 +17,7 @@ const RESERVED: [&str; 5] = [
 
 /// One `token_sources` entry as written in the configuration.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RawTokenSource {
     header: Option<String>,

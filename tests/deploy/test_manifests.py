@@ -19,8 +19,8 @@ import jsonschema
 import pytest
 import yaml
 from artifacts import ROOT
-from support.envoy import ENVOY_BIN, Envoy
-from support.keys import claims, make_token
+from harness.envoy import ENVOY_BIN, Envoy
+from harness.keys import claims, make_token
 
 DEPLOY = ROOT / "deploy"
 SCHEMAS = Path(__file__).resolve().parent / "schemas"

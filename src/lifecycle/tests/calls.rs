@@ -26,7 +26,7 @@ fn run(config: &str, headers: &[(&str, &str)], peer: &Certificate) -> (u32, Outc
     let cfg = worker.config();
     let read = worker.plan().read(&cfg, &mut request);
     let lists = read.lists();
-    let outcome = worker.on_request(host, 1, &read.request(&lists, peer));
+    let outcome = worker.on_request(host, 1, &read.request(&lists, peer, Default::default()));
     assert!(
         !worker.retune_due(),
         "a decided request leaves the tick period alone"

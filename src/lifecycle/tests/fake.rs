@@ -4,8 +4,9 @@
 
 use crate::config::{Config, RemoteJwks};
 use crate::lifecycle::headers::encode_map;
-use crate::lifecycle::{Answer, Counter, Gauge, Host, RequestHost, SharedError, Worker};
+use crate::lifecycle::{Answer, Counter, Gauge, Host, RequestHost, Worker};
 use crate::sender::mtls::PeerCertificate;
+use crate::shared::{SharedData, SharedError};
 use crate::signature::backend::Backend;
 use crate::signature::jwtsimple::JwtSimple;
 use std::cell::{Cell, RefCell};
@@ -96,17 +97,7 @@ pub fn answer(status: Option<u16>, body: &str, retry_after: Option<&str>) -> Ans
     }
 }
 
-impl Host for Fake {
-    fn now_ms(&self) -> u64 {
-        self.host_calls.borrow_mut().push("now_ms");
-        self.process.clock.get()
-    }
-
-    fn random(&mut self) -> u64 {
-        self.host_calls.borrow_mut().push("random");
-        self.random
-    }
-
+impl SharedData for Fake {
     fn shared_get(&self, key: &str) -> Option<(Vec<u8>, u32)> {
         self.host_calls.borrow_mut().push("shared_get");
         let suffix = key.rsplit('.').next().unwrap().to_string();
@@ -114,7 +105,7 @@ impl Host for Fake {
         self.process.store.borrow().data.get(key).cloned()
     }
 
-    fn shared_set(&mut self, key: &str, value: &[u8], cas: u32) -> Result<(), SharedError> {
+    fn shared_set(&self, key: &str, value: &[u8], cas: u32) -> Result<(), SharedError> {
         self.host_calls.borrow_mut().push("shared_set");
         let mut store = self.process.store.borrow_mut();
         let current = store.data.get(key).map_or(0, |(_, v)| *v);
@@ -127,6 +118,18 @@ impl Host for Fake {
             .data
             .insert(key.to_string(), (value.to_vec(), version));
         Ok(())
+    }
+}
+
+impl Host for Fake {
+    fn now_ms(&self) -> u64 {
+        self.host_calls.borrow_mut().push("now_ms");
+        self.process.clock.get()
+    }
+
+    fn random(&mut self) -> u64 {
+        self.host_calls.borrow_mut().push("random");
+        self.random
     }
 
     fn dispatch(&mut self, jwks: &RemoteJwks, _timeout_ms: u64) -> Result<u32, String> {

@@ -7,8 +7,9 @@ pub mod fake;
 
 use super::{Answer, Counter, Outcome, Worker, BUSY_TICK_MS, IDLE_TICK_MS};
 use crate::authz::Request;
-use crate::reject::{Denial, Reason, TokenError};
+use crate::reject::{Denial, Reason};
 use crate::testkeys::{jwks, rsa_jwk, sign_rs256};
+use crate::token::TokenError;
 use fake::{answer, Fake, Process};
 
 pub const T0: u64 = 1_800_000_000_000;
@@ -44,6 +45,7 @@ fn send(worker: &mut Worker, host: &mut Fake, id: u32, kid: &str) -> Outcome {
         dpop: &[],
         origin: None,
         peer_certificate: &crate::sender::mtls::NO_CERTIFICATE,
+        route: Default::default(),
     };
     worker.on_request(host, id, &req)
 }
@@ -363,6 +365,7 @@ fn a_key_replaced_under_its_kid_is_refetched_once_per_cooldown() {
             dpop: &[],
             origin: None,
             peer_certificate: &crate::sender::mtls::NO_CERTIFICATE,
+            route: Default::default(),
         };
         w.on_request(h, id, &req)
     };
