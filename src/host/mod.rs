@@ -6,6 +6,7 @@ mod http;
 mod outcome;
 mod proxy;
 mod root;
+mod route;
 #[cfg(feature = "wycheproof")]
 mod wycheproof;
 
