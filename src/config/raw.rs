@@ -78,5 +78,6 @@ pub(super) struct RawRule {
     pub max_age_s: Option<u64>,
     #[serde(default)]
     pub claims: Vec<RawClaimRule>,
-    pub mode: Option<String>,
+    #[serde(default)]
+    pub mode: super::rule::Mode,
 }

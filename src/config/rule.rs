@@ -1,5 +1,6 @@
 //! Route rules: which requests need a token, which scopes, from which providers.
 
+use super::choice::choice;
 use super::error::{fail, invalid, ConfigError, ConfigErrorKind};
 use super::provider::Provider;
 use super::raw::RawRule;
@@ -26,14 +27,16 @@ pub struct Rule {
     pub mode: Mode,
 }
 
-/// A rule's `mode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
-    /// Refusals are answered (the default).
-    #[default]
-    Enforce,
-    /// Every request continues; the verdict it would have had is counted and logged.
-    Report,
+choice! {
+    /// A rule's `mode`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub enum Mode {
+        /// Refusals are answered (the default).
+        #[default]
+        Enforce = "enforce",
+        /// Every request continues; the verdict it would have had is counted and logged.
+        Report = "report",
+    }
 }
 
 impl Rule {
@@ -105,16 +108,6 @@ impl Rule {
                 ConfigErrorKind::Conflict("an anonymous route cannot require claims"),
             );
         }
-        let mode = match raw.mode.as_deref() {
-            None | Some("enforce") => Mode::Enforce,
-            Some("report") => Mode::Report,
-            Some(other) => {
-                return invalid(
-                    format!("{at}.mode"),
-                    format!("{other:?} is not one of enforce, report"),
-                )
-            }
-        };
         Ok(Rule {
             matchers,
             methods: raw.methods,
@@ -123,7 +116,7 @@ impl Rule {
             providers,
             step_up,
             claims,
-            mode,
+            mode: raw.mode,
         })
     }
 }
