@@ -48,7 +48,7 @@ pub struct Config {
     pub max_token_bytes: usize,
     pub rules: Vec<Rule>,
     /// The route facts the rules read (`hosts`, `route_names`, named rules).
-    pub route_needs: crate::policy::RouteNeeds,
+    pub route_needs: crate::policy::matcher::RouteNeeds,
     pub forward_claims: Vec<(String, String)>,
     pub forward_payload_header: Option<String>,
     pub forward_provider_header: Option<String>,
@@ -114,7 +114,7 @@ impl Config {
             .map(|(i, r)| Rule::from_raw(r, &format!("rules[{i}]"), &providers))
             .collect::<Result<Vec<_>, _>>()?;
         rule::unique_names(&rules)?;
-        let route_needs = crate::policy::RouteNeeds::of(&rules);
+        let route_needs = crate::policy::matcher::RouteNeeds::of(rules.iter().map(|r| &r.matchers));
         let mut set = HeaderSet::default();
         let mut forward_claims = Vec::with_capacity(raw.forward_claims.len());
         for (claim, header) in raw.forward_claims {

@@ -7,6 +7,8 @@ mod outcome;
 mod proxy;
 mod root;
 mod route;
+#[cfg(feature = "wycheproof")]
+mod wycheproof;
 
 use proxy_wasm::types::LogLevel;
 

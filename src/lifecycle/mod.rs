@@ -135,6 +135,13 @@ impl Worker {
                 }
                 KeySource::Inline(set) => {
                     host.gauge(Gauge::KeyCount(i), set.len() as u64);
+                    host.gauge(
+                        Gauge::RsaExponentRefused(i),
+                        set.rsa_exponent_refused() as u64,
+                    );
+                    for why in set.skipped() {
+                        log::warn!("provider {}: skipped {why}", p.name);
+                    }
                     Source::Inline
                 }
             })

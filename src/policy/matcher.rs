@@ -285,6 +285,31 @@ pub struct Route<'a> {
     pub rule: Option<&'a str>,
 }
 
+/// Which route facts a configuration's rules read; the host reads only these, so a feature
+/// not configured costs a request nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RouteNeeds {
+    /// Some rule has `hosts`: read `:authority`.
+    pub authority: bool,
+    /// Some rule has `route_names`: read `xds.route_name`.
+    pub name: bool,
+    /// Some rule has a `name`: read the rule the route's metadata names. With no named
+    /// rule the metadata is not read at all, so no route can be refused for naming one.
+    pub rule: bool,
+}
+
+impl RouteNeeds {
+    /// What rules with these `matchers` need.
+    pub fn of<'m>(matchers: impl Iterator<Item = &'m Matchers> + Clone) -> RouteNeeds {
+        let any = |f: fn(&Matchers) -> bool| matchers.clone().any(f);
+        RouteNeeds {
+            authority: any(|m| !m.hosts.is_empty()),
+            name: any(|m| !m.route_names.is_empty()),
+            rule: any(|m| m.name.is_some()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,8 +20,7 @@ use crate::claims::ClaimRule;
 use crate::config::{AmbiguousPaths, Config, MethodOverride, Mode, Rule};
 use crate::reject::Denial;
 use crate::token::Claims;
-use matcher::Matchers;
-pub use matcher::Route;
+pub use matcher::{Route, RouteNeeds};
 use serde_json::Value;
 use std::borrow::Cow;
 
@@ -233,31 +232,6 @@ fn walk(
         }
     }
     Ok(named)
-}
-
-/// Which route facts the rules of `cfg` read; the host reads only these, so a feature
-/// not configured costs a request nothing.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RouteNeeds {
-    /// Some rule has `hosts`: read `:authority`.
-    pub authority: bool,
-    /// Some rule has `route_names`: read `xds.route_name`.
-    pub name: bool,
-    /// Some rule has a `name`: read the rule the route's metadata names. With no named
-    /// rule the metadata is not read at all, so no route can be refused for naming one.
-    pub rule: bool,
-}
-
-impl RouteNeeds {
-    /// What `rules` need.
-    pub fn of(rules: &[Rule]) -> RouteNeeds {
-        let any = |f: fn(&Matchers) -> bool| rules.iter().any(|r| f(&r.matchers));
-        RouteNeeds {
-            authority: any(|m| !m.hosts.is_empty()),
-            name: any(|m| !m.route_names.is_empty()),
-            rule: any(|m| m.name.is_some()),
-        }
-    }
 }
 
 /// The methods a request is judged as: its own (also upper-cased), and in `judge` mode
