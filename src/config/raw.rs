@@ -1,6 +1,6 @@
 //! The configuration JSON as written, before validation (unknown keys are refused).
 
-use super::switches::{AmbiguousPaths, MethodOverride, SignatureBackend};
+use super::switches::{AmbiguousPaths, MethodOverride, Mode, SignatureBackend};
 use crate::claims::RawClaimRule;
 use crate::metadata::RawResourceMetadata;
 use crate::sender::dpop::settings::DpopMode;
@@ -79,5 +79,5 @@ pub(super) struct RawRule {
     #[serde(default)]
     pub claims: Vec<RawClaimRule>,
     #[serde(default)]
-    pub mode: super::rule::Mode,
+    pub mode: Mode,
 }

@@ -1,9 +1,9 @@
 //! Route rules: which requests need a token, which scopes, from which providers.
 
-use super::choice::choice;
 use super::error::{fail, invalid, ConfigError, ConfigErrorKind};
 use super::provider::Provider;
 use super::raw::RawRule;
+pub use super::switches::Mode;
 use crate::claims::{self, ClaimRule};
 use crate::policy::matcher::{MatcherKeys, Matchers};
 
@@ -25,18 +25,6 @@ pub struct Rule {
     pub claims: Vec<ClaimRule>,
     /// Whether refusals are answered (`enforce`) or only counted and logged (`report`).
     pub mode: Mode,
-}
-
-choice! {
-    /// A rule's `mode`.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-    pub enum Mode {
-        /// Refusals are answered (the default).
-        #[default]
-        Enforce = "enforce",
-        /// Every request continues; the verdict it would have had is counted and logged.
-        Report = "report",
-    }
 }
 
 impl Rule {
