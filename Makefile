@@ -3,7 +3,7 @@ SHELL := /bin/bash
 WASM := target/wasm32-wasip1/release/jwt_guard.wasm
 PY := .venv/bin/python
 
-.PHONY: all build bootstrap lint unit integration test compose-test demo bench bench-dpop fuzz clean dist deploy-test
+.PHONY: all build bootstrap lint unit integration test compose-test demo bench bench-dpop fuzz fuzz-long clean dist deploy-test docs
 
 all: build
 
@@ -22,12 +22,14 @@ lint: bootstrap
 unit: bootstrap
 	cargo test --workspace
 
-## tests/browser needs Debian's chromium and the SPA's npm packages (installed here).
+## tests/browser needs Debian's chromium and the SPA's npm packages, tests/docs mdbook
+## (installed here).
 integration: build
-	scripts/bootstrap.sh --with-browser
+	scripts/bootstrap.sh --with-browser --with-docs
 	$(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/compose --ignore=tests/deploy
 
-## The README's test command: formatting, lints, native unit tests, then real Envoy.
+## The README's test command: formatting, lints, native unit tests, then real Envoy (and the
+## docs test: links, the reference tables, mdbook build).
 test: lint unit integration
 
 ## docker-compose.yml run for real (rootful Podman + podman-compose, no Docker daemon): the
@@ -50,8 +52,19 @@ bench:
 	scripts/bootstrap.sh --with-wrk
 	bench/run.sh
 
+## A short run of every fuzz target, seeded from the committed corpora (FUZZ_SECONDS each, default 60).
 fuzz:
 	fuzz/run.sh
+
+## A campaign: every target for FUZZ_SECONDS (default 600), its finds merged into the committed,
+## minimised fuzz/corpus/<target>/, one row per target appended to fuzz/results.md.
+fuzz-long:
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} FUZZ_MINIMISE=1 FUZZ_RESULTS=results.md fuzz/run.sh
+
+## The book (docs/src, mdBook) as HTML in docs/book/.
+docs:
+	scripts/bootstrap.sh --with-docs
+	.venv/bin/mdbook build docs
 
 ## Release artifacts in dist/: the module, its sha256, the OCI image archive and its digest.
 dist: bootstrap

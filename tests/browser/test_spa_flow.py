@@ -4,7 +4,8 @@ jwt-guard, cross-origin.
 
 The demo runs exactly as `make demo` starts it (scripts/demo.sh, on free ports); Playwright
 drives Debian's chromium (Playwright's own browser download cannot run here). It also
-writes the screenshot the README shows (UPDATE_SCREENSHOT=1 refreshes docs/spa-signed-in.png).
+writes the screenshot the README shows (UPDATE_SCREENSHOT=1 refreshes
+docs/src/images/spa-signed-in.png).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-SCREENSHOT = ROOT / "docs" / "spa-signed-in.png"
+SCREENSHOT = ROOT / "docs" / "src" / "images" / "spa-signed-in.png"
 RUN_DIR = ROOT / ".run" / "browser"
 
 
