@@ -31,11 +31,15 @@ remaps=$(
     [ "$real" = "$from" ] || printf '%s\t%s=%s\n' "${#real}" "$real" "$to"
   done | sort -n -s -k1,1 | cut -f2-
 )
-rustflags=""
+rustflags="" cflags=""
 while IFS= read -r remap; do
   rustflags+="${rustflags:+$'\x1f'}--remap-path-prefix=$remap"
+  cflags+="${cflags:+ }-ffile-prefix-map=$remap"
 done <<<"$remaps"
 export CARGO_ENCODED_RUSTFLAGS="$rustflags"
+# The same for C a dependency compiles (through the cc crate, which appends $CFLAGS; paths
+# with spaces are not supported there).
+export CFLAGS="${CFLAGS:+$CFLAGS }$cflags"
 
 cargo build --release --target wasm32-wasip1 --locked
 mkdir -p dist
