@@ -24,7 +24,7 @@ pub struct Verified {
     /// Claim values not forwarded because a hop would change them.
     pub withheld: u32,
     /// What the token is bound to (`cnf`), checked against each request's sender.
-    pub cnf: crate::dpop::scheme::Confirmation,
+    pub cnf: crate::sender::cnf::Confirmation,
     /// How and when the user signed in, for step-up rules.
     pub auth: crate::stepup::AuthContext,
     /// The configured `claims` conditions this token fails (rules' conditions are judged

@@ -5,8 +5,8 @@
 //! never from the request's `Host`.
 
 use crate::alg::Algorithm;
-use crate::dpop::settings::FieldError;
 use crate::reject::Reply;
+use crate::sender::dpop::settings::FieldError;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 

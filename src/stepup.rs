@@ -4,7 +4,7 @@
 //! `insufficient_user_authentication` and the `acr_values` / `max_age` the client must ask
 //! the authorization server for.
 
-use crate::dpop::settings::FieldError;
+use crate::sender::dpop::settings::FieldError;
 use crate::token::Claims;
 use serde_json::Value;
 

@@ -3,53 +3,13 @@
 //! [`SignatureCheck`] backend.
 
 use crate::config::Provider;
-use crate::jwks::{Key, KeyId, KeySet, Material};
+use crate::jwks::{KeyId, KeySet};
 use crate::reject::TokenError;
+use crate::signature::SignatureCheck;
 use crate::token::{Claims, Jws};
-use jwt_simple::prelude::{
-    Duration, ECDSAP256PublicKeyLike, ECDSAP384PublicKeyLike, EdDSAPublicKeyLike, NoCustomClaims,
-    RSAPublicKeyLike, UnixTimeStamp, VerificationOptions,
-};
 
 /// Most keys tried for a token without `kid`.
 const MAX_KIDLESS_CANDIDATES: usize = 4;
-
-/// Checks a signature over a token with one key.
-pub trait SignatureCheck {
-    /// `Ok` when `key` verifies the signature of `jws`.
-    fn check(&self, key: &Key, jws: &Jws<'_>) -> Result<(), TokenError>;
-}
-
-/// Verifies signatures with jwt-simple (pure Rust), the reference implementation.
-pub struct JwtSimple;
-
-impl SignatureCheck for JwtSimple {
-    fn check(&self, key: &Key, jws: &Jws<'_>) -> Result<(), TokenError> {
-        // Claims were checked already; jwt-simple is asked for the signature alone, so
-        // its own time checks are neutralised with a time inside the validity window.
-        let options = VerificationOptions {
-            accept_future: true,
-            artificial_time: Some(UnixTimeStamp::from_secs(0)),
-            time_tolerance: Some(Duration::from_secs(0)),
-            max_token_length: None,
-            max_header_length: None,
-            ..VerificationOptions::default()
-        };
-        let token = jws.token;
-        let result = match &key.material {
-            Material::RS256(k) => k.verify_token::<NoCustomClaims>(token, Some(options)),
-            Material::RS384(k) => k.verify_token::<NoCustomClaims>(token, Some(options)),
-            Material::RS512(k) => k.verify_token::<NoCustomClaims>(token, Some(options)),
-            Material::PS256(k) => k.verify_token::<NoCustomClaims>(token, Some(options)),
-            Material::PS384(k) => k.verify_token::<NoCustomClaims>(token, Some(options)),
-            Material::PS512(k) => k.verify_token::<NoCustomClaims>(token, Some(options)),
-            Material::ES256(k) => k.verify_token::<NoCustomClaims>(token, Some(options)),
-            Material::ES384(k) => k.verify_token::<NoCustomClaims>(token, Some(options)),
-            Material::EdDSA(k) => k.verify_token::<NoCustomClaims>(token, Some(options)),
-        };
-        result.map(|_| ()).map_err(|_| TokenError::Signature)
-    }
-}
 
 /// When a token may be used: `[not_before - skew, exp + skew]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +111,7 @@ mod tests {
     use super::*;
     use crate::alg::Algorithm;
     use crate::config::Config;
+    use crate::signature::jwtsimple::JwtSimple;
     use crate::testkeys::{self, compact, sign_es256, sign_rs256};
     use crate::token::parse;
 

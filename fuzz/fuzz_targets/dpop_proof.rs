@@ -1,12 +1,12 @@
-//! DPoP proofs (the `DPoP` request header) -> dpop::proof::check, and `htu` normalisation. Oracles: no panic;
+//! DPoP proofs (the `DPoP` request header) -> sender::dpop::proof::check, and `htu` normalisation. Oracles: no panic;
 //! checking is deterministic; an accepted proof is `typ` dpop+jwt, names the request's method and URI, carries a
 //! 43-character RFC 7638 thumbprint and a bounded jti; htu normalisation is idempotent and never yields a query.
 #![no_main]
 
 use jwt_guard::alg::Algorithm;
-use jwt_guard::dpop::htu::{self, Origin};
-use jwt_guard::dpop::proof::{check, Policy, Request};
-use jwt_guard::dpop::raw::RawSignature;
+use jwt_guard::sender::dpop::htu::{self, Origin};
+use jwt_guard::sender::dpop::proof::{check, Policy, Request};
+use jwt_guard::signature::rustcrypto::RawSignature;
 use libfuzzer_sys::fuzz_target;
 
 const NOW: u64 = 1_800_000_000;

@@ -11,13 +11,15 @@ mod oracle;
 use jwt_guard::authz::{self, Context, Request, Verdict};
 use jwt_guard::cache::TokenCache;
 use jwt_guard::config::{Config, KeySource};
-use jwt_guard::hostsig::{
-    Both, HostSignature, Transport, TransportError, VerifySignatureArguments, VerifySignatureResult,
-};
 use jwt_guard::jwks::KeySet;
+use jwt_guard::signature::boringssl::{
+    HostSignature, Transport, TransportError, VerifySignatureArguments, VerifySignatureResult,
+};
+use jwt_guard::signature::both::Both;
+use jwt_guard::signature::jwtsimple::JwtSimple;
 use jwt_guard::sources;
 use jwt_guard::token::{self, Credentials};
-use jwt_guard::verify::{self, JwtSimple};
+use jwt_guard::verify;
 use libfuzzer_sys::fuzz_target;
 use prost::Message;
 use rsa::pkcs1v15::{Signature, VerifyingKey};
@@ -119,7 +121,7 @@ fuzz_target!(|data: &[u8]| {
             None => ("authorization", line),
         })
         .collect();
-    // RS* only on the stand-in host (ES* stay on jwt-simple here; hostsig's unit tests
+    // RS* only on the stand-in host (ES* stay on jwt-simple here; the signature module's unit tests
     // check the ES* DER path against RustCrypto p256/p384).
     let backend = Both::new(JwtSimple, HostSignature::new(RustCrypto, true));
     let ctx = Context {

@@ -5,10 +5,10 @@ use super::{Context, Verdict};
 use crate::cache::Verified;
 use crate::claims::ClaimRule;
 use crate::config::Config;
-use crate::dpop::gate::{self, Gate, Presentation, Runtime, SenderError};
-use crate::dpop::scheme::Scheme;
 use crate::policy::{self, Requirement};
 use crate::reject::{Denial, TokenError};
+use crate::sender::check::{self, Gate, Presentation, Runtime, SenderError};
+use crate::sender::scheme::Scheme;
 use crate::token::Jws;
 
 /// Admits a cached token if its provider, time window, sender, step-up and scopes
@@ -55,7 +55,7 @@ pub(super) fn finish(
     grant(need, v)
 }
 
-/// The sender-constraint step (see [`gate::check`]).
+/// The sender-constraint step (see [`check::check`]).
 fn sender(ctx: &Context<'_>, v: &Verified, p: &Presentation<'_>) -> Result<(), SenderError> {
     let cfg = ctx.config;
     let Some(provider) = cfg.providers.get(v.provider) else {
@@ -67,10 +67,10 @@ fn sender(ctx: &Context<'_>, v: &Verified, p: &Presentation<'_>) -> Result<(), S
         return Ok(());
     }
     let fallback = Runtime {
-        store: &gate::NoStore,
+        store: &check::NoStore,
         secret: [0; 32],
         nonces: None,
-        backend: &crate::dpop::raw::RawSignature,
+        backend: &crate::signature::rustcrypto::RawSignature,
     };
     let rt = ctx.sender.unwrap_or(&fallback);
     let gate = Gate {
@@ -81,7 +81,7 @@ fn sender(ctx: &Context<'_>, v: &Verified, p: &Presentation<'_>) -> Result<(), S
         secret: &rt.secret,
         backend: rt.backend,
     };
-    gate::check(
+    check::check(
         &gate,
         provider.dpop,
         &provider.algorithms,

@@ -13,12 +13,12 @@ mod tests;
 
 use crate::cache::{Digest, TokenCache};
 use crate::config::Config;
-use crate::dpop::gate::{Runtime, Sent};
-use crate::dpop::htu::Origin;
 use crate::jwks::{KeyId, KeySet};
 use crate::policy::{self, Requirement};
 use crate::reject::Denial;
-use crate::verify::SignatureCheck;
+use crate::sender::check::{Runtime, Sent};
+use crate::sender::dpop::htu::Origin;
+use crate::signature::SignatureCheck;
 
 use credentials::enforce;
 use judge::{judge, Held};

@@ -1,6 +1,9 @@
 //! Configuration errors: the field path (e.g. `providers[prod].audiences`) and what is wrong.
 
 use crate::jwks::JwksError;
+use crate::sender::dpop::settings::FieldError;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 /// A configuration error; its text names the field, so Envoy's log says what to fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -76,4 +79,23 @@ pub(crate) fn in_range(
     } else {
         fail(field, ConfigErrorKind::OutOfRange { min, max })
     }
+}
+
+impl From<FieldError> for ConfigError {
+    fn from(e: FieldError) -> ConfigError {
+        ConfigError::new(e.field, ConfigErrorKind::Invalid(e.message))
+    }
+}
+
+/// `value` as a `T`, or an error naming `field`.
+pub(super) fn typed<T: DeserializeOwned>(
+    value: Option<Value>,
+    field: &str,
+) -> Result<Option<T>, ConfigError> {
+    value
+        .map(|v| {
+            serde_json::from_value(v)
+                .map_err(|e| ConfigError::new(field, ConfigErrorKind::Syntax(e.to_string())))
+        })
+        .transpose()
 }

@@ -1,12 +1,14 @@
 //! Plugin configuration: the JSON given to Envoy, validated into a [`Config`].
 //! Every error names the offending field, so Envoy can refuse the plugin with a clear log.
 
+mod dpop;
 mod error;
 mod headers;
+mod metadata;
 mod provider;
 mod raw;
 mod rule;
-mod sender;
+mod stepup;
 #[cfg(test)]
 mod tests;
 
@@ -48,11 +50,11 @@ pub struct Config {
     pub ambiguous_paths: AmbiguousPaths,
     pub method_override: MethodOverride,
     /// The top-level DPoP options.
-    pub dpop: crate::dpop::settings::Settings,
+    pub dpop: crate::sender::dpop::settings::Settings,
     /// Protected-resource metadata (RFC 9728), served and named in every challenge.
     pub resource_metadata: Option<crate::metadata::ResourceMetadata>,
     /// What every 401 challenge offers (schemes, proof algorithms, metadata URL).
-    pub offer: crate::dpop::challenge::Offer,
+    pub offer: crate::reject::challenge::Offer,
     /// Where tokens are read from, in order (`token_sources`).
     pub token_sources: Vec<TokenSource>,
     /// Every spelling of every header the filter sets (or strips), lower case.
@@ -205,9 +207,9 @@ impl Config {
                 )
             }
         };
-        let dpop = sender::settings(raw.dpop_origin, raw.dpop_proof_window_s, raw.dpop_nonce)?;
-        let resource_metadata = sender::metadata(raw.resource_metadata, &providers)?;
-        let offer = sender::offer(&providers, resource_metadata.as_ref());
+        let dpop = dpop::settings(raw.dpop_origin, raw.dpop_proof_window_s, raw.dpop_nonce)?;
+        let resource_metadata = metadata::metadata(raw.resource_metadata, &providers)?;
+        let offer = dpop::offer(&providers, resource_metadata.as_ref());
         let token_sources = sources::from_raw(raw.token_sources)?;
         for (i, source) in token_sources.iter().enumerate() {
             if let TokenSource::Header { name, .. } = source {

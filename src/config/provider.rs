@@ -43,7 +43,7 @@ pub struct Provider {
     /// Keys are dropped once the last successful fetch is older than this.
     pub max_stale_s: u64,
     /// Which `Authorization` schemes its tokens may use (`dpop`).
-    pub dpop: crate::dpop::settings::Mode,
+    pub dpop: crate::sender::dpop::settings::Mode,
 }
 
 /// Where a provider's keys come from.
@@ -235,7 +235,7 @@ impl Provider {
             1,
             2_592_000,
         )?;
-        let dpop = super::sender::mode(raw.dpop, &at)?;
+        let dpop = super::dpop::mode(raw.dpop, &at)?;
         Ok(Provider {
             name,
             issuer,

@@ -82,7 +82,7 @@ impl Rule {
                     .collect::<Result<Vec<_>, _>>()?,
             ),
         };
-        let step_up = super::sender::step_up(raw.acr_values, raw.max_age_s, at)?;
+        let step_up = super::stepup::step_up(raw.acr_values, raw.max_age_s, at)?;
         let claims = claims::rules_from_raw(raw.claims, at)?;
         if raw.allow_anonymous && !claims.is_empty() {
             return fail(

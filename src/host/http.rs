@@ -6,8 +6,8 @@
 use super::proxy::State;
 use super::root::retune;
 use crate::authz::Request;
-use crate::dpop::challenge::Offer;
 use crate::lifecycle::{headers, Outcome};
+use crate::reject::challenge::Offer;
 use crate::reject::Reply;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
@@ -138,7 +138,8 @@ extern "C" {
 
 /// The client certificate's SHA-256 (hex) on a mutual-TLS connection, for RFC 8705.
 fn peer_certificate() -> Option<String> {
-    let bytes = hostcalls::get_property(crate::binding::PEER_DIGEST_PROPERTY.to_vec()).ok()??;
+    let bytes =
+        hostcalls::get_property(crate::sender::mtls::PEER_DIGEST_PROPERTY.to_vec()).ok()??;
     String::from_utf8(bytes).ok().filter(|s| !s.is_empty())
 }
 

@@ -2,8 +2,8 @@
 //! metrics; and the `verify_signature` foreign function as a signature [`Transport`].
 
 use crate::config::{Config, RemoteJwks};
-use crate::hostsig::{Transport, TransportError, FOREIGN_FUNCTION};
 use crate::lifecycle::{metrics, Counter, Gauge, Host, SharedError, Worker};
+use crate::signature::boringssl::{Transport, TransportError, FOREIGN_FUNCTION};
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{MetricType, Status};
 use std::{collections::HashMap, hash::BuildHasher, hash::RandomState, time::Duration};

@@ -3,7 +3,7 @@
 //! request carries, its origin, and the ABI's map encoding for local replies.
 
 use crate::config::Config;
-use crate::dpop::htu::Origin;
+use crate::sender::dpop::htu::Origin;
 
 /// A header value as text. Bytes that are not UTF-8 become U+FFFD in place, so a `Bearer`
 /// value with such a byte is still read as a (malformed) bearer token and refused, never

@@ -6,10 +6,10 @@
 use super::host::{Host, SharedError};
 use crate::alg::Algorithm;
 use crate::config::Config;
-use crate::dpop::nonce::Nonces;
-use crate::dpop::replay::ReplayCache;
-use crate::dpop::store::{self, CasStore, StoreError};
-use crate::hostsig::Backend;
+use crate::sender::dpop::nonce::Nonces;
+use crate::sender::dpop::replay::ReplayCache;
+use crate::sender::dpop::store::{self, CasStore, StoreError};
+use crate::signature::backend::Backend;
 use std::cell::RefCell;
 
 /// The host's shared data as a [`CasStore`].

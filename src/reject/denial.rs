@@ -1,8 +1,8 @@
 //! [`Denial`]: a refusal of the request, and the reason it counts under.
 
 use super::{Reason, TokenError};
-use crate::dpop::gate::SenderError;
-use crate::dpop::scheme::Scheme;
+use crate::sender::check::SenderError;
+use crate::sender::scheme::Scheme;
 use crate::stepup::Insufficient;
 
 /// A refusal of the request.

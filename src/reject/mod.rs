@@ -3,6 +3,7 @@
 //! [`Reason`] is the one list of refusal kinds: metric names, the README table and the
 //! tests all come from it.
 
+pub mod challenge;
 mod denial;
 mod reason;
 mod reply;

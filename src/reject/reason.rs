@@ -1,7 +1,7 @@
 //! [`Reason`]: the one list of refusal kinds, and each one's metric name, status, error
 //! code and operator description.
 
-use crate::dpop::gate::SenderError;
+use crate::sender::check::SenderError;
 
 /// Every kind of refusal, one metric (`jwt_guard.denied.<name>`) each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

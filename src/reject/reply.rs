@@ -2,8 +2,8 @@
 //! challenges and the JSON body.
 
 use super::Denial;
-use crate::dpop::challenge::{self, Offer, Problem};
-use crate::dpop::scheme::Scheme;
+use crate::reject::challenge::{self, Offer, Problem};
+use crate::sender::scheme::Scheme;
 
 /// A complete local reply.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 use super::*;
-use crate::dpop::challenge::Offer;
-use crate::dpop::gate::SenderError;
-use crate::dpop::scheme::Scheme;
+use crate::reject::challenge::Offer;
+use crate::sender::check::SenderError;
+use crate::sender::scheme::Scheme;
 use crate::stepup::Insufficient;
 
 fn header<'a>(reply: &'a Reply, name: &str) -> Option<&'a str> {
@@ -130,7 +130,7 @@ fn sender_refusals_challenge_both_schemes_with_metadata() {
         resource_metadata: Some("https://api.example/.well-known/oauth-protected-resource".into()),
     };
     let d = Denial::sender(
-        SenderError::Proof(crate::dpop::proof::ProofError::Nonce),
+        SenderError::Proof(crate::sender::dpop::proof::ProofError::Nonce),
         Scheme::Dpop,
         Some("n0nce".into()),
     );

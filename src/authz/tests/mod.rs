@@ -9,8 +9,8 @@ use super::*;
 use crate::alg::Algorithm;
 use crate::config::KeySource;
 use crate::reject::TokenError;
+use crate::signature::jwtsimple::JwtSimple;
 use crate::testkeys::{self, sign_es256, sign_es256_next, sign_rs256};
-use crate::verify::JwtSimple;
 
 const NOW: u64 = 1_800_000_000;
 

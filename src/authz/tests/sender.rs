@@ -3,15 +3,15 @@
 
 use super::*;
 use crate::config::KeySource;
-use crate::dpop::gate::SenderError;
-use crate::dpop::nonce::Nonces;
-use crate::dpop::proof::tests::{public_jwk, sign};
-use crate::dpop::proof::ProofError;
-use crate::dpop::raw::RawSignature;
-use crate::dpop::scheme::SchemeError;
-use crate::dpop::store::fake::Fake;
+use crate::sender::check::SenderError;
+use crate::sender::dpop::nonce::Nonces;
+use crate::sender::dpop::proof::tests::{public_jwk, sign};
+use crate::sender::dpop::proof::ProofError;
+use crate::sender::dpop::store::fake::Fake;
+use crate::sender::scheme::SchemeError;
+use crate::signature::jwtsimple::JwtSimple;
+use crate::signature::rustcrypto::RawSignature;
 use crate::testkeys::{self, sign_rs256};
-use crate::verify::JwtSimple;
 
 const NOW: u64 = 1_800_000_000;
 const CLIENT: [u8; 32] = [0x41; 32];
@@ -30,7 +30,7 @@ fn config(extra: &str) -> Config {
 
 fn jkt() -> String {
     let jwk = crate::json::parse_object(public_jwk(&CLIENT).as_bytes()).unwrap();
-    crate::dpop::jwk::thumbprint(&jwk).unwrap()
+    crate::sender::dpop::jwk::thumbprint(&jwk).unwrap()
 }
 
 fn token(issuer: &str, extra: &str) -> String {
@@ -50,7 +50,7 @@ fn proof(token: &str, jti: &str, url: &str, nonce: Option<&str>) -> String {
     let nonce = nonce.map_or(String::new(), |n| format!(r#","nonce":"{n}""#));
     let claims = format!(
         r#"{{"jti":"{jti}","htm":"GET","htu":"{url}","iat":{NOW},"ath":"{}"{nonce}}}"#,
-        crate::dpop::sha256_b64(token.as_bytes())
+        crate::sender::sha256_b64(token.as_bytes())
     );
     sign(&CLIENT, &header, &claims)
 }

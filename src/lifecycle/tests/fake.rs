@@ -2,9 +2,9 @@
 //! recorded callouts and metrics.
 
 use crate::config::{Config, RemoteJwks};
-use crate::hostsig::Backend;
 use crate::lifecycle::{Answer, Counter, Gauge, Host, SharedError, Worker};
-use crate::verify::JwtSimple;
+use crate::signature::backend::Backend;
+use crate::signature::jwtsimple::JwtSimple;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;

@@ -4,22 +4,14 @@
 //! (ES256/ES384); every other algorithm goes to jwt-simple. The transport (the actual
 //! host call) is injected, keeping this module host-free.
 
-mod backend;
-mod der;
-mod selftest;
-#[cfg(test)]
-mod tests;
-
-pub use backend::{Backend, BackendError};
-pub use selftest::{self_test, SelfTestError, Vector};
-
+use super::der;
+use super::jwtsimple::JwtSimple;
+use super::SignatureCheck;
 use crate::alg::Algorithm;
 use crate::jwks::Key;
 use crate::reject::TokenError;
 use crate::token::Jws;
-use crate::verify::{JwtSimple, SignatureCheck};
 use prost::Message;
-use std::cell::Cell;
 use thiserror::Error;
 
 /// `VerifySignatureArguments`.
@@ -86,7 +78,7 @@ fn host_form(alg: Algorithm) -> Option<(&'static str, Option<usize>)> {
 /// Verifies RS* (and ES* when `ecdsa`) signatures on the host, everything else with
 /// jwt-simple.
 pub struct HostSignature<T: Transport> {
-    transport: T,
+    pub(super) transport: T,
     ecdsa: bool,
 }
 
@@ -132,46 +124,5 @@ impl<T: Transport> SignatureCheck for HostSignature<T> {
             Ok(VerifySignatureResult { result: true, .. }) => Ok(()),
             _ => Err(TokenError::Signature),
         }
-    }
-}
-
-/// Checks with two backends and accepts only when both accept; counts disagreements.
-pub struct Both<A, B> {
-    reference: A,
-    other: B,
-    disagreements: Cell<u64>,
-}
-
-impl<A: SignatureCheck, B: SignatureCheck> Both<A, B> {
-    /// Differential checking of `other` against `reference`.
-    pub fn new(reference: A, other: B) -> Self {
-        Both {
-            reference,
-            other,
-            disagreements: Cell::new(0),
-        }
-    }
-
-    /// Disagreements counted since the last call.
-    pub fn take_disagreements(&self) -> u64 {
-        self.disagreements.take()
-    }
-}
-
-impl<A: SignatureCheck, B: SignatureCheck> SignatureCheck for Both<A, B> {
-    fn check(&self, key: &Key, jws: &Jws<'_>) -> Result<(), TokenError> {
-        let a = self.reference.check(key, jws);
-        let b = self.other.check(key, jws);
-        if a.is_ok() != b.is_ok() {
-            self.disagreements
-                .set(self.disagreements.get().saturating_add(1));
-            log::warn!(
-                "signature backends disagree on a {} token (kid {:?})",
-                key.alg,
-                key.kid
-            );
-            return Err(TokenError::Signature);
-        }
-        a.and(b)
     }
 }

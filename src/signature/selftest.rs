@@ -3,8 +3,8 @@
 
 use crate::alg::Algorithm;
 use crate::jwks::KeySet;
+use crate::signature::SignatureCheck;
 use crate::token;
-use crate::verify::SignatureCheck;
 use thiserror::Error;
 
 /// A self-test vector: a JWKS with one key and a token it signed.

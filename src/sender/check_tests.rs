@@ -1,9 +1,9 @@
 //! Unit tests of the sender step, with two "workers" sharing one fake store.
 
 use super::*;
-use crate::dpop::proof::tests::{public_jwk, sign};
-use crate::dpop::raw::RawSignature;
-use crate::dpop::store::fake::Fake;
+use crate::sender::dpop::proof::tests::{public_jwk, sign};
+use crate::sender::dpop::store::fake::Fake;
+use crate::signature::rustcrypto::RawSignature;
 
 const NOW: u64 = 1_800_000_000;
 const TOKEN: &str = "aaa.bbb.ccc";
@@ -12,7 +12,7 @@ const ALGS: [Algorithm; 1] = [Algorithm::ES256];
 
 fn jkt(scalar: &[u8; 32]) -> String {
     let jwk = crate::json::parse_object(public_jwk(scalar).as_bytes()).unwrap();
-    crate::dpop::jwk::thumbprint(&jwk).unwrap()
+    crate::sender::dpop::jwk::thumbprint(&jwk).unwrap()
 }
 
 fn proof(scalar: &[u8; 32], jti: &str, htu: &str) -> String {
@@ -22,7 +22,7 @@ fn proof(scalar: &[u8; 32], jti: &str, htu: &str) -> String {
     );
     let claims = format!(
         r#"{{"jti":"{jti}","htm":"GET","htu":"{htu}","iat":{NOW},"ath":"{}"}}"#,
-        crate::dpop::sha256_b64(TOKEN.as_bytes())
+        crate::sender::sha256_b64(TOKEN.as_bytes())
     );
     sign(scalar, &header, &claims)
 }
@@ -214,7 +214,7 @@ fn every_error_kind_is_listed_once() {
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), SenderError::ALL.len());
-    let private = SenderError::Proof(ProofError::Key(crate::dpop::jwk::JwkError::Private));
+    let private = SenderError::Proof(ProofError::Key(crate::sender::dpop::jwk::JwkError::Private));
     assert!(SenderError::ALL.contains(&private.kind()));
     assert_eq!(private.kind().reason(), private.reason());
 }

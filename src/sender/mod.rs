@@ -1,21 +1,14 @@
-//! Sender-constrained tokens with DPoP (RFC 9449), read in the request's order:
-//! [`scheme`] (which `Authorization` scheme, and whether the token's binding allows it),
-//! [`proof`] (the `DPoP` header checked as §4.3 requires, with [`htu`] and [`jwk`]),
-//! [`nonce`] (§8 server nonces) and [`replay`] (one use per `jti` for the whole process,
-//! over the compare-and-swap [`store`]). [`settings`] holds the configuration pieces and
-//! [`challenge`] the `WWW-Authenticate` answers.
+//! Sender constraint: a token bound to its holder is accepted only from that holder.
+//! [`check`] is the step a request goes through after its token verified; it reads the
+//! token's binding ([`cnf`]), checks a certificate binding over mTLS ([`mtls`], RFC 8705),
+//! admits the `Authorization` scheme ([`scheme`]) and, for a DPoP-bound token, the proof
+//! ([`dpop`], RFC 9449).
 
-pub mod challenge;
-pub mod gate;
-pub mod htu;
-pub mod jwk;
-pub mod nonce;
-pub mod proof;
-pub mod raw;
-pub mod replay;
+pub mod check;
+pub mod cnf;
+pub mod dpop;
+pub mod mtls;
 pub mod scheme;
-pub mod settings;
-pub mod store;
 
 use sha2::{Digest, Sha256};
 

@@ -6,8 +6,8 @@
 use crate::alg::Algorithm;
 use crate::jwks::{Key, Material};
 use crate::reject::TokenError;
+use crate::signature::SignatureCheck;
 use crate::token::Jws;
-use crate::verify::SignatureCheck;
 use jwt_simple::algorithms::RSAPublicKeyComponents;
 use jwt_simple::prelude::{ECDSAP256PublicKeyLike, ECDSAP384PublicKeyLike};
 use p256::ecdsa::signature::Verifier;
@@ -114,9 +114,9 @@ fn rsa_parts(c: RSAPublicKeyComponents, message: &[u8], jws: &Jws<'_>, alg: Algo
 mod tests {
     use super::*;
     use crate::jwks::KeySet;
+    use crate::signature::jwtsimple::JwtSimple;
     use crate::testkeys;
     use crate::token;
-    use crate::verify::JwtSimple;
 
     fn claims() -> &'static str {
         r#"{"iss":"https://t/","aud":"api","exp":4000000000}"#

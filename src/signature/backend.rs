@@ -1,9 +1,12 @@
 //! The signature backend chosen at configuration: jwt-simple, Envoy's BoringSSL through
 //! the `verify_signature` foreign function, or both (differential checking).
 
-use super::{self_test, Both, HostSignature, SelfTestError, Transport, Vector, FOREIGN_FUNCTION};
+use super::boringssl::{HostSignature, Transport, FOREIGN_FUNCTION};
+use super::both::Both;
+use super::jwtsimple::JwtSimple;
+use super::selftest::{self_test, SelfTestError, Vector};
+use super::SignatureCheck;
 use crate::config::SignatureBackend;
-use crate::verify::{JwtSimple, SignatureCheck};
 use thiserror::Error;
 
 /// The host as a boxed transport (the real foreign function, or a fake in tests).

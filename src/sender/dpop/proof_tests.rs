@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::b64;
-use crate::dpop::raw::RawSignature;
+use crate::signature::rustcrypto::RawSignature;
 use crate::testkeys::compact;
 use jwt_simple::prelude::ECDSAP256PublicKeyLike;
 use p256::ecdsa::signature::Signer;
@@ -50,7 +50,7 @@ fn header() -> String {
 fn claims(extra: &str) -> String {
     format!(
         r#"{{"jti":"j-1","htm":"POST","htu":"https://api.example.com/orders","iat":{NOW},"ath":"{}"{extra}}}"#,
-        crate::dpop::sha256_b64(TOKEN.as_bytes())
+        crate::sender::sha256_b64(TOKEN.as_bytes())
     )
 }
 
@@ -190,7 +190,7 @@ fn the_signature_is_under_the_header_jwk() {
 
 #[test]
 fn claims_must_match_the_request() {
-    let ath = crate::dpop::sha256_b64(TOKEN.as_bytes());
+    let ath = crate::sender::sha256_b64(TOKEN.as_bytes());
     let body = |jti: &str, htm: &str, htu: &str, iat: u64, ath: &str| {
         format!(r#"{{"jti":"{jti}","htm":"{htm}","htu":"{htu}","iat":{iat},"ath":"{ath}"}}"#)
     };
@@ -220,7 +220,7 @@ fn claims_must_match_the_request() {
                 "POST",
                 u,
                 NOW,
-                &crate::dpop::sha256_b64(b"other token"),
+                &crate::sender::sha256_b64(b"other token"),
             ),
             ProofError::TokenHash,
         ),
@@ -289,7 +289,7 @@ fn reasons_are_distinct_metric_names() {
 #[test]
 fn verifies_a_proof_minted_by_another_implementation() {
     // Minted with Python `cryptography` by tests/integration/support/dpop.py.
-    let v: Value = serde_json::from_str(include_str!("../vectors/dpop_proof.json")).unwrap();
+    let v: Value = serde_json::from_str(include_str!("../../vectors/dpop_proof.json")).unwrap();
     let origin = Origin::parse("https://api.example.com").unwrap();
     let req = Request {
         method: "POST",

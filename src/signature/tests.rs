@@ -1,8 +1,14 @@
-use super::*;
+use super::backend::{Backend, BackendError};
+use super::boringssl::*;
+use super::both::Both;
+use super::jwtsimple::JwtSimple;
+use super::selftest::{self_test, SelfTestError, Vector};
+use super::{der, SignatureCheck};
 use crate::config::SignatureBackend;
 use crate::jwks::KeySet;
 use crate::token;
 use jwt_simple::prelude::*;
+use prost::Message;
 use std::cell::RefCell;
 
 /// A transport that answers like Envoy's BoringSSL would, with independent crypto (the

@@ -2,7 +2,7 @@
 //! one per accepted scheme, the error on the scheme it concerns, `algs` on every `DPoP`
 //! challenge and `resource_metadata` on all of them.
 
-use super::scheme::Scheme;
+use crate::sender::scheme::Scheme;
 
 /// What every challenge of this deployment offers.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,17 +3,18 @@
 //! token — the proof, its key against `cnf.jkt`, and replay. Pure: the process-wide
 //! replay store comes in as a [`CasStore`].
 
-use super::htu::Origin;
-use super::jwk::JwkError;
-use super::nonce::Nonces;
-use super::proof::{self, Policy, ProofError};
-use super::replay::{self, ReplayCache, ReplayError};
-use super::scheme::{self, Confirmation, Scheme, SchemeError};
-use super::settings::{Mode, Settings};
-use super::store::CasStore;
+use super::cnf::Confirmation;
+use super::dpop::htu::Origin;
+use super::dpop::jwk::JwkError;
+use super::dpop::nonce::Nonces;
+use super::dpop::proof::{self, Policy, ProofError};
+use super::dpop::replay::{self, ReplayCache, ReplayError};
+use super::dpop::settings::{Mode, Settings};
+use super::dpop::store::{CasStore, StoreError};
+use super::mtls::{self, BindingError};
+use super::scheme::{self, Scheme, SchemeError};
 use crate::alg::Algorithm;
-use crate::binding::{self, BindingError};
-use crate::verify::SignatureCheck;
+use crate::signature::SignatureCheck;
 
 /// Process-wide inputs of the check.
 pub struct Gate<'a> {
@@ -40,7 +41,7 @@ pub struct Runtime<'a> {
     pub secret: [u8; 32],
     /// Server nonces, when `dpop_nonce` is on.
     pub nonces: Option<&'a Nonces>,
-    /// Verifies proof signatures (over the signing input: see [`super::raw`]).
+    /// Verifies proof signatures (over the signing input: see [`crate::signature::rustcrypto`]).
     pub backend: &'a dyn SignatureCheck,
 }
 
@@ -53,8 +54,8 @@ impl CasStore for NoStore {
         None
     }
 
-    fn set(&self, _: &str, _: &[u8], _: Option<u32>) -> Result<(), super::store::StoreError> {
-        Err(super::store::StoreError::Unavailable)
+    fn set(&self, _: &str, _: &[u8], _: Option<u32>) -> Result<(), StoreError> {
+        Err(StoreError::Unavailable)
     }
 }
 
@@ -236,7 +237,7 @@ pub fn check(
     now: u64,
 ) -> Result<(), SenderError> {
     if let Some(x5t) = &cnf.x5t_s256 {
-        binding::check(x5t, p.peer_certificate).map_err(SenderError::Certificate)?;
+        mtls::check(x5t, p.peer_certificate).map_err(SenderError::Certificate)?;
     }
     let Some(jkt) = scheme::admit(mode, p.scheme, cnf).map_err(SenderError::Scheme)? else {
         return Ok(());
@@ -275,5 +276,5 @@ pub fn check(
 }
 
 #[cfg(test)]
-#[path = "gate_tests.rs"]
+#[path = "check_tests.rs"]
 mod tests;

@@ -4,7 +4,7 @@
 //! [`PEER_DIGEST_PROPERTY`], in hex; the claim is base64url of the same 32 bytes.
 
 use crate::b64;
-use crate::dpop::constant_time_eq;
+use crate::sender::constant_time_eq;
 
 /// `connection.sha256_peer_certificate_digest`: hex SHA-256 of the client certificate's DER.
 pub const PEER_DIGEST_PROPERTY: [&str; 2] = ["connection", "sha256_peer_certificate_digest"];

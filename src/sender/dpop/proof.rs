@@ -9,8 +9,8 @@ use super::nonce::Nonces;
 use crate::alg::Algorithm;
 use crate::json;
 use crate::reject::TokenError;
+use crate::signature::SignatureCheck;
 use crate::token;
-use crate::verify::SignatureCheck;
 use serde_json::{Map, Value};
 
 /// Largest proof accepted, in bytes (an RSA-4096 `jwk` and signature fit).
@@ -212,8 +212,8 @@ pub fn check(
     if iat < oldest || iat > now.saturating_add(policy.skew_s) {
         return Err(ProofError::IssuedAt);
     }
-    let ath = super::sha256_b64(req.access_token.as_bytes());
-    if !text(custom, "ath").is_some_and(|a| super::constant_time_eq(a, &ath)) {
+    let ath = crate::sender::sha256_b64(req.access_token.as_bytes());
+    if !text(custom, "ath").is_some_and(|a| crate::sender::constant_time_eq(a, &ath)) {
         return Err(ProofError::TokenHash);
     }
     let verifying_key = key.key().ok_or(ProofError::Key(JwkError::Unusable))?;
@@ -237,7 +237,7 @@ pub fn check(
 
 /// Checks that the proof's key is the one the token is bound to (`cnf.jkt`).
 pub fn check_binding(proof: &Proof, jkt: &str) -> Result<(), ProofError> {
-    if super::constant_time_eq(&proof.jkt, jkt) {
+    if crate::sender::constant_time_eq(&proof.jkt, jkt) {
         Ok(())
     } else {
         Err(ProofError::Binding)

@@ -84,7 +84,7 @@ pub fn thumbprint(jwk: &Map<String, Value>) -> Option<String> {
         ),
         _ => return None,
     };
-    Some(super::sha256_b64(canonical.as_bytes()))
+    Some(crate::sender::sha256_b64(canonical.as_bytes()))
 }
 
 #[cfg(test)]

@@ -1,0 +1,25 @@
+//! The top-level `resource_metadata` option (RFC 9728), its omitted members derived from
+//! the providers.
+
+use super::dpop::proof_algorithms;
+use super::error::{typed, ConfigError};
+use super::provider::Provider;
+use crate::metadata::{Defaults, RawResourceMetadata, ResourceMetadata};
+use crate::sender::dpop::settings::Mode;
+use serde_json::Value;
+
+/// `resource_metadata`, its omitted members derived from the providers.
+pub(super) fn metadata(
+    value: Option<Value>,
+    providers: &[Provider],
+) -> Result<Option<ResourceMetadata>, ConfigError> {
+    let Some(raw) = typed::<RawResourceMetadata>(value, "resource_metadata")? else {
+        return Ok(None);
+    };
+    let defaults = Defaults {
+        issuers: providers.iter().map(|p| p.issuer.as_str()).collect(),
+        dpop_algorithms: proof_algorithms(providers),
+        dpop_required: providers.iter().all(|p| p.dpop == Mode::Required),
+    };
+    Ok(Some(ResourceMetadata::from_raw(raw, &defaults)?))
+}

@@ -1,0 +1,12 @@
+//! DPoP (RFC 9449), read in the request's order: [`proof`] (the `DPoP` header checked as
+//! §4.3 requires, with [`htu`] and [`jwk`]), [`nonce`] (§8 server nonces) and [`replay`]
+//! (one use per `jti` for the whole process, over the compare-and-swap [`store`]).
+//! [`settings`] holds the configuration pieces.
+
+pub mod htu;
+pub mod jwk;
+pub mod nonce;
+pub mod proof;
+pub mod replay;
+pub mod settings;
+pub mod store;
