@@ -3,7 +3,7 @@ SHELL := /bin/bash
 WASM := target/wasm32-wasip1/release/jwt_guard.wasm
 PY := .venv/bin/python
 
-.PHONY: all build bootstrap lint unit integration test compose-test demo bench bench-dpop fuzz fuzz-long clean dist deploy-test docs
+.PHONY: all build bootstrap lint unit integration test compose-test demo bench bench-dpop fuzz fuzz-long clean dist deploy-test docs cli check-configs
 
 all: build
 
@@ -13,6 +13,11 @@ bootstrap:
 build: bootstrap
 	cargo build --release --target wasm32-wasip1
 	@ls -l $(WASM)
+
+## The command-line twin of the filter (check, explain, jwks): target/release/jwt-guard.
+cli: bootstrap
+	cargo build --release --locked -p jwt-guard-cli
+	@ls -l target/release/jwt-guard
 
 lint: bootstrap
 	cargo fmt --all -- --check
@@ -28,9 +33,14 @@ integration: build
 	scripts/bootstrap.sh --with-browser --with-docs
 	$(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/compose --ignore=tests/deploy
 
-## The README's test command: formatting, lints, native unit tests, then real Envoy (and the
-## docs test: links, the reference tables, mdbook build).
-test: lint unit integration
+## Every shipped configuration (envoy.yaml, deploy/, dist/deploy/) passes `jwt-guard check --strict`.
+check-configs: bootstrap
+	cargo build --locked -p jwt-guard-cli
+	scripts/check_configs.sh target/debug/jwt-guard
+
+## The README's test command: formatting, lints, native unit tests, shipped configurations, then
+## real Envoy (and the docs test: links, the reference tables, mdbook build).
+test: lint unit check-configs integration
 
 ## docker-compose.yml run for real (rootful Podman + podman-compose, no Docker daemon): the
 ## images copy host-built static musl dev tools; see tests/compose. Installs what it needs.
@@ -43,10 +53,10 @@ compose-test: build
 demo:
 	scripts/demo.sh
 
-## DPoP's per-request cost next to a bearer token (one worker, wrk; issue 12).
+## DPoP's per-request cost next to a bearer token (one worker, wrk).
 bench-dpop: build
 	scripts/bootstrap.sh --with-wrk
-	$(PY) bench/dpop_cost.py
+	$(PY) -m bench.dpop_cost
 
 bench:
 	scripts/bootstrap.sh --with-wrk
@@ -66,8 +76,10 @@ docs:
 	scripts/bootstrap.sh --with-docs
 	.venv/bin/mdbook build docs
 
-## Release artifacts in dist/: the module, its sha256, the OCI image archive and its digest.
+## Release artifacts in dist/: the module, its sha256, the OCI image archive and its digest,
+## the rendered manifests, and the static command-line binary and its sha256.
 dist: bootstrap
+	scripts/bootstrap.sh --with-musl
 	scripts/dist.sh
 
 ## Delivery paths: the artifacts, remote code source, registry round trip, manifests, alert rules.

@@ -1,11 +1,10 @@
-#!/usr/bin/env python3
-"""DPoP's per-request cost next to a bearer token (issue 12), `make bench-dpop`.
+"""DPoP's per-request cost next to a bearer token, `python -m bench.dpop_cost` (`make bench-dpop`, and bench/run.sh).
 
 One Envoy (one worker, jwt-guard with an inline ES256 JWKS, a direct 200 response instead of an
 upstream), driven by wrk (bench/dpop.lua) in alternating rounds: the same ES256 token as
 `Bearer` (verified once, then cached), then a DPoP-bound ES256 token with a fresh proof per
 request (proofs are single-use, so each costs a signature check and a replay-store update).
-Proofs and tokens are minted with Python `cryptography` (tests/integration/support/dpop.py).
+Proofs and tokens are minted by the harness (harness/dpop.py, Python `cryptography`).
 Prints one line per round and the DPoP/Bearer ratio of requests per second.
 """
 
@@ -18,33 +17,33 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "integration"))
+from harness.bootstrap import (direct_response_routes, http_connection_manager, jwt_guard_filter, listener,
+                               static_bootstrap)
+from harness.dpop import DpopKey, bound_token
+from harness.envoy import Envoy
+from harness.keys import claims, ec_key, jwks, make_token
+from harness.wasm import ensure_wasm
 
-from support.dpop import DpopKey, bound_token  # noqa: E402
-from support.envoy import Envoy  # noqa: E402
-from support.keys import claims, ec_key, jwks, make_token  # noqa: E402
-from support.wasm import ensure_wasm  # noqa: E402
-
+BENCH = Path(__file__).resolve().parent
 ISSUER, AUDIENCE = "https://bench.tenant.test/", "https://api.example.test"
 
 
-def direct_response(bootstrap: dict) -> None:
-    """Answer 200 from Envoy itself, so the upstream's cost is not measured."""
-    hcm = bootstrap["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
-    for route in hcm["route_config"]["virtual_hosts"][0]["routes"]:
-        route.pop("route", None)
-        route["direct_response"] = {"status": 200, "body": {"inline_string": "ok"}}
+def envoy_config(plugin: dict) -> dict:
+    """jwt-guard in front of a direct 200 from Envoy itself, so no upstream's cost is measured."""
+    hcm = http_connection_manager([jwt_guard_filter(ensure_wasm(), plugin)], direct_response_routes("ok"))
+    return static_bootstrap([listener(hcm)], [])
 
 
 def wrk(url: str, lines: Path, seconds: int, connections: int) -> dict[str, float]:
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(ROOT / "bench" / "dpop.lua"),
+    """One wrk run with bench/dpop.lua over the request lines in `lines`; its RESULT figures."""
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(BENCH / "dpop.lua"),
                           url, "--", str(lines)], capture_output=True, text=True, check=True).stdout
     [line] = [l for l in out.splitlines() if l.startswith("RESULT ")]
     return {k: float(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
 
 
 def main() -> int:
+    """Alternating Bearer and DPoP rounds; prints each and the ratio (1 when a round saw refusals)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=2)
@@ -56,8 +55,7 @@ def main() -> int:
                              "jwks": json.dumps(jwks(key))}],
               "dpop_proof_window_s": 600}
     work = Path(tempfile.mkdtemp(prefix="jwt-guard-dpop-bench-"))
-    envoy = Envoy(work / "envoy", config, wasm_path=ensure_wasm(), upstream_port=1, clusters={},
-                  customize=direct_response)
+    envoy = Envoy(work / "envoy", config=envoy_config(config))
     envoy.start()
     url = f"http://127.0.0.1:{envoy.port}/"
     bearer = make_token(key, claims(ISSUER, AUDIENCE, ttl=3600))

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `make bench`: builds jwt_guard.wasm and the native profiler, then runs bench/bench.py,
-# which starts Envoy in each configuration, drives it with wrk and writes bench/results.md.
+# `make bench`: builds jwt_guard.wasm and the native profiler, then runs the bench package
+# (`python -m bench`, on the harness), which starts Envoy in each configuration, drives it
+# with wrk and writes bench/results.md.
 # Needs what `scripts/bootstrap.sh --with-wrk` installs (.venv with Envoy, wrk).
-# Extra arguments go to bench.py (e.g. `bench/run.sh --duration 3 --concurrency 1`).
+# Extra arguments go to `python -m bench` (e.g. `bench/run.sh --duration 3 --concurrency 1`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -39,13 +40,13 @@ if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; t
   callgrind=(--callgrind)
 fi
 
-"$PY" bench/bench.py "${profile[@]}" "${callgrind[@]}" "$@"
+"$PY" -m bench "${profile[@]}" "${callgrind[@]}" "$@"
 
-# DPoP's per-request cost next to the same token as Bearer (issue 12), appended to the results.
+# DPoP's per-request cost next to the same token as Bearer, appended to the results.
 {
   printf '\n## DPoP: a fresh proof per request vs the same ES256 token as Bearer\n\n'
   printf 'bench/dpop_cost.py (one worker, direct response, wrk -c8, alternating rounds):\n\n```\n'
-  "$PY" bench/dpop_cost.py
+  "$PY" -m bench.dpop_cost
   printf '```\n'
 } >>bench/results.md
 echo "bench: total $(( $(date +%s) - start ))s; results in bench/results.md"

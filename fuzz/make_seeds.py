@@ -3,12 +3,12 @@
 
 fixtures/keys/*.pem   test-only private keys (generated once, then reused so fixtures stay stable)
 fixtures/config.json  the plugin configuration the token target runs: one provider with an inline JWKS of those keys
-<out>/<target>/       seeds: the integration attack corpus (tests/integration/corpus), valid tokens for every
+<out>/<target>/       seeds: the integration attack corpus (harness/corpus), valid tokens for every
                       algorithm, JWKS documents good and broken, configurations, JSON texts and paths
                       (out defaults to fuzz/work/generated, which is not committed; fuzz/seeds holds a small
                       committed sample made with --sample, fuzz/corpus the minimised campaign corpora)
 
-Run with the test venv:  .venv/bin/python fuzz/make_seeds.py [--out DIR] [--sample N] [--fixtures-only]
+Run with the test venv, from the repository root:  .venv/bin/python -m fuzz.make_seeds [--out DIR] [--sample N] [--fixtures-only]
 """
 
 from __future__ import annotations
@@ -17,20 +17,17 @@ import argparse
 import base64
 import hashlib
 import json
-import sys
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-FUZZ = Path(__file__).resolve().parent
-REPO = FUZZ.parent
-sys.path.insert(0, str(REPO / "tests" / "integration"))
+from harness.corpus import Attacker, Forge, build
+from harness.faults import broken_documents
+from harness.guard import guard_config
+from harness.keys import SigningKey, jwks
 
-from corpus import Attacker, Forge, build  # noqa: E402
-from support.faults import broken_documents  # noqa: E402
-from support.guard import guard_config  # noqa: E402
-from support.keys import SigningKey, jwks  # noqa: E402
+FUZZ = Path(__file__).resolve().parent
 
 NOW = 1_900_000_000  # the token target's clock (fuzz_targets/token_verify.rs)
 ISSUER = "https://prod.tenant.test/"
@@ -150,7 +147,7 @@ def main() -> None:
                                            "jwks_cluster": "c", "jwks_uri": "https://t/.well-known/jwks.json",
                                            "algorithms": ["RS256", "ES256"], "refresh_interval_s": 600,
                                            "refetch_cooldown_s": 30, "jwks_timeout_ms": 5000}]}).encode()]
-    configs += [json.dumps({  # every key of issue 11
+    configs += [json.dumps({  # discovery, issuer lists, profiles, token sources, claim rules, report mode
         "providers": [{"name": "kc", "issuer": "https://sso.test/realms/prod", "audiences": ["api"], "discovery": True,
                        "jwks_cluster": "kc", "discovery_cluster": "kc-meta", "clients": ["spa"], "profile": "rfc9068"},
                       {"name": "a0", "issuers": ["https://login.test/", "https://t.auth0.test/"], "audiences": ["api"],

@@ -5,7 +5,7 @@
 #   FUZZ_TARGETS="a b"   which targets (default: all of `cargo fuzz list`)
 #   FUZZ_JOBS=1          parallel libFuzzer jobs per target
 #   FUZZ_MINIMISE=1      after each target, merge what it found into the committed corpus
-#                        fuzz/corpus/<target>/, minimised (libFuzzer -merge=1); `make fuzz-long` sets it
+#                        fuzz/corpus/<target>/, minimised (libFuzzer -merge=1 -set_cover_merge=1); `make fuzz-long` sets it
 #   FUZZ_RESULTS=FILE    append one Markdown row per target (runs, coverage, CPU time, corpus size,
 #                        crashes) to FILE; `make fuzz-long` writes fuzz/results.md
 #
@@ -28,7 +28,7 @@ command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 rm -rf work
 mkdir -p work/generated logs
 if [ -x "$PY" ] && "$PY" -c 'import cryptography' 2>/dev/null; then
-    "$PY" make_seeds.py --out work/generated >/dev/null
+    (cd .. && .venv/bin/python -m fuzz.make_seeds --out fuzz/work/generated) >/dev/null
 else
     echo "fuzz: no test venv (run scripts/bootstrap.sh for the generated seeds); using the committed corpora only"
 fi
@@ -36,8 +36,9 @@ fi
 targets="${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}"
 cargo +nightly fuzz build >/dev/null 2>&1 || cargo +nightly fuzz build
 
-cpu_seconds() { # the shell's children's user+sys CPU seconds so far
-    times | awk 'NR == 2 { gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4 }'
+cpu_seconds() { # the shell's children's user+sys CPU seconds so far (`times` runs in this shell, not a subshell)
+    times >work/times
+    awk 'NR == 2 { gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4 }' work/times
 }
 files_in() { find "$1" -type f 2>/dev/null | wc -l; }
 
@@ -68,7 +69,7 @@ for target in $targets; do
     log="logs/$target.log"
     echo "fuzz: $target for ${SECONDS_PER_TARGET}s (log fuzz/$log)"
     started=$(date +%s)
-    cpu_before=$(cpu_seconds)
+    cpu_seconds >work/cpu_before
     parallel=()
     if [ "$JOBS" -gt 1 ]; then parallel=(-jobs="$JOBS" -workers="$JOBS"); fi
     crashes=0
@@ -82,7 +83,8 @@ for target in $targets; do
         status=1
     fi
     elapsed=$(( $(date +%s) - started ))
-    cpu=$(awk -v a="$cpu_before" -v b="$(cpu_seconds)" 'BEGIN { printf "%d", b - a }')
+    cpu_seconds >work/cpu_after
+    cpu=$(awk 'NR == FNR { a = $1; next } { printf "%d", $1 - a }' work/cpu_before work/cpu_after)
     all_logs=$({ cat "$log" fuzz-*.log 2>/dev/null || true; })
     execs=$(awk '/stat::number_of_executed_units/ {s += $2} END {print s + 0}' <<<"$all_logs")
     cov=$(grep -o 'cov: [0-9]*' <<<"$all_logs" | tail -1 | awk '{print $2}')
@@ -92,7 +94,7 @@ for target in $targets; do
     after=$before
     if [ -n "$MINIMISE" ] && [ "$crashes" = 0 ]; then
         rm -rf "work/$target.min" && mkdir -p "work/$target.min"
-        cargo +nightly fuzz run "$target" "work/$target.min" "work/$target" -- -merge=1 \
+        cargo +nightly fuzz run "$target" "work/$target.min" "work/$target" -- -merge=1 -set_cover_merge=1 \
             -max_len=16384 -timeout=10 -rss_limit_mb=2048 >"logs/$target.merge.log" 2>&1
         rm -rf "corpus/$target" && mv "work/$target.min" "corpus/$target"
         after=$(files_in "corpus/$target")

@@ -10,12 +10,14 @@
 #   --with-browser  Debian's chromium for the browser test (implies --with-spa)
 #   --with-podman   rootful podman + runc (Debian), for make compose-test
 #   --with-docs     mdbook (crates.io, pinned), for make docs and the docs test
+#   --with-musl     the musl Rust target and Debian's musl-tools (musl-gcc, for the C of ring in
+#                   the static command-line binary), for make dist
 # Usage: scripts/bootstrap.sh [--with-wrk] [--with-oci] [--with-spa] [--with-browser] [--with-podman]
-#                             [--with-docs]
+#                             [--with-docs] [--with-musl]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-WITH_WRK="" WITH_OCI="" WITH_SPA="" WITH_BROWSER="" WITH_PODMAN="" WITH_DOCS=""
+WITH_WRK="" WITH_OCI="" WITH_SPA="" WITH_BROWSER="" WITH_PODMAN="" WITH_DOCS="" WITH_MUSL=""
 for arg in "$@"; do
   case "$arg" in
     --with-wrk) WITH_WRK=1 ;;
@@ -24,6 +26,7 @@ for arg in "$@"; do
     --with-browser) WITH_BROWSER=1 WITH_SPA=1 ;;
     --with-podman) WITH_PODMAN=1 ;;
     --with-docs) WITH_DOCS=1 ;;
+    --with-musl) WITH_MUSL=1 ;;
     *) echo "bootstrap: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -100,6 +103,14 @@ if [ -n "$WITH_PODMAN" ]; then
   # Rootful podman with runc (crun fails on hybrid cgroups), netavark + aardvark-dns for
   # service-name DNS between compose services; dev tools built as static musl binaries.
   apt_install podman runc netavark aardvark-dns
+fi
+
+if [ -n "$WITH_MUSL" ]; then
+  apt_install musl-tools
+  if ! rustup target list --installed | grep -qx x86_64-unknown-linux-musl; then
+    echo "bootstrap: adding rust target x86_64-unknown-linux-musl"
+    rustup target add x86_64-unknown-linux-musl
+  fi
 fi
 
 if [ -n "$WITH_OCI" ]; then

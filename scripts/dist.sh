@@ -6,6 +6,8 @@
 #   jwt-guard-oci.digest      the image manifest's digest: what WasmPlugin / EnvoyExtensionPolicy
 #                             `sha256` fields compare with (not the .wasm hash)
 #   deploy/                   the manifests of deploy/ with those hashes filled in
+#   jwt-guard-x86_64-linux-musl         the command-line twin (check, explain, jwks), static
+#   jwt-guard-x86_64-linux-musl.sha256  its hash, sha256sum format
 # Reproducible: the toolchain is pinned (rust-toolchain.toml), no build path reaches an artifact
 # (below), and every timestamp in the image is the commit time (or $SOURCE_DATE_EPOCH), so the
 # same commit gives byte-identical artifacts in any directory, with any $CARGO_HOME.
@@ -71,3 +73,11 @@ python3 scripts/render_deploy.py --digest "$digest" --wasm-sha256 "$(cut -d' ' -
 echo "dist/jwt_guard.wasm      sha256 $(cut -d' ' -f1 dist/jwt_guard.wasm.sha256)  (Envoy remote code source)"
 echo "dist/jwt-guard-oci.tar   manifest $digest  (WasmPlugin / EnvoyExtensionPolicy sha256: ${digest#sha256:})"
 echo "dist/deploy/             the manifests of deploy/ pinned to these hashes"
+
+# The command-line twin, a static x86_64 musl binary (no libc or TLS library needed at run time).
+# ring's C goes through musl-gcc (bootstrap.sh --with-musl); CFLAGS, if set above, still apply.
+CC_x86_64_unknown_linux_musl=musl-gcc \
+  cargo build --release --locked --target x86_64-unknown-linux-musl -p jwt-guard-cli
+install -m 0755 target/x86_64-unknown-linux-musl/release/jwt-guard dist/jwt-guard-x86_64-linux-musl
+(cd dist && sha256sum jwt-guard-x86_64-linux-musl > jwt-guard-x86_64-linux-musl.sha256)
+echo "dist/jwt-guard-x86_64-linux-musl  sha256 $(cut -d' ' -f1 dist/jwt-guard-x86_64-linux-musl.sha256)  (jwt-guard check / explain / jwks)"

@@ -5,32 +5,8 @@
 //! the time and scope checks without parsing or verifying again.
 
 use crate::jwks::KeyId;
+use crate::verify::Verified;
 use std::collections::{HashMap, VecDeque};
-
-/// What was learnt from verifying a token once.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verified {
-    /// Index of the provider whose keys verified it.
-    pub provider: usize,
-    /// The identity of the key material that verified it: the entry is only used while
-    /// the provider's current keys hold that material.
-    pub key: KeyId,
-    /// Its validity window.
-    pub window: crate::verify::Window,
-    /// Scopes and permissions it grants.
-    pub granted: Vec<String>,
-    /// Headers to add for the upstream.
-    pub headers: Vec<(String, String)>,
-    /// Claim values not forwarded because a hop would change them.
-    pub withheld: u32,
-    /// What the token is bound to (`cnf`), checked against each request's sender.
-    pub cnf: crate::sender::cnf::Confirmation,
-    /// How and when the user signed in, for step-up rules.
-    pub auth: crate::stepup::AuthContext,
-    /// The configured `claims` conditions this token fails (rules' conditions are judged
-    /// once, at verification, so a cached token needs no claims kept).
-    pub unmet: Vec<crate::claims::ClaimRule>,
-}
 
 /// The cache key of a token.
 pub type Digest = [u8; 32];

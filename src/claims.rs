@@ -2,7 +2,7 @@
 //! claim (top-level, taken literally, or a nested `path`) and holds exactly one test:
 //! `equals`, `in`, `contains` or `exists`. No regex: the cost stays linear in the token.
 
-use crate::config::{invalid, ConfigError};
+use crate::config::error::{invalid, ConfigError};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 

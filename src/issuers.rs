@@ -2,7 +2,7 @@
 //! with a custom domain sets `iss` to whichever domain the client used). Exactly one of the
 //! two is given, and no issuer belongs to two providers.
 
-use crate::config::{invalid, ConfigError};
+use crate::config::error::{invalid, ConfigError};
 /// Most entries in `issuers`.
 pub const MAX_ISSUERS: usize = 16;
 /// Longest issuer.

@@ -19,6 +19,7 @@ pub mod profile;
 pub mod reject;
 pub mod schedule;
 pub mod sender;
+pub mod shared;
 pub mod signature;
 pub mod sources;
 pub mod stepup;

@@ -5,8 +5,8 @@
 //! never from the request's `Host`.
 
 use crate::alg::Algorithm;
+use crate::config::error::ConfigError;
 use crate::reject::Reply;
-use crate::sender::dpop::settings::FieldError;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -55,8 +55,8 @@ fn field(name: &str) -> String {
 }
 
 /// An absolute `https` URL (or `http` on a loopback host) without fragment.
-fn check_url(name: &str, url: &str, allow_query: bool) -> Result<(), FieldError> {
-    let bad = |why: &str| Err(FieldError::new(field(name), why.to_string()));
+fn check_url(name: &str, url: &str, allow_query: bool) -> Result<(), ConfigError> {
+    let bad = |why: &str| Err(ConfigError::invalid(field(name), why.to_string()));
     if url.len() > MAX_TEXT || url.chars().any(|c| c.is_control() || c == ' ' || c == '"') {
         return bad("must be a URL without spaces, quotes or control characters");
     }
@@ -78,18 +78,18 @@ fn check_url(name: &str, url: &str, allow_query: bool) -> Result<(), FieldError>
     Ok(())
 }
 
-fn strings(name: &str, values: Option<Vec<String>>) -> Result<Option<Vec<String>>, FieldError> {
+fn strings(name: &str, values: Option<Vec<String>>) -> Result<Option<Vec<String>>, ConfigError> {
     let Some(values) = values else {
         return Ok(None);
     };
     if values.len() > MAX_LIST {
-        return Err(FieldError::new(
+        return Err(ConfigError::invalid(
             field(name),
             format!("at most {MAX_LIST} entries"),
         ));
     }
     if values.iter().any(|v| v.is_empty() || v.len() > MAX_TEXT) {
-        return Err(FieldError::new(
+        return Err(ConfigError::invalid(
             field(name),
             "entries must be non-empty strings",
         ));
@@ -102,10 +102,10 @@ impl ResourceMetadata {
     pub fn from_raw(
         raw: RawResourceMetadata,
         defaults: &Defaults<'_>,
-    ) -> Result<ResourceMetadata, FieldError> {
+    ) -> Result<ResourceMetadata, ConfigError> {
         let resource = raw
             .resource
-            .ok_or_else(|| FieldError::new(field("resource"), "required"))?;
+            .ok_or_else(|| ConfigError::invalid(field("resource"), "required"))?;
         check_url("resource", &resource, false)?;
         let mut doc = Map::new();
         doc.insert("resource".into(), json!(resource));
@@ -121,7 +121,7 @@ impl ResourceMetadata {
         let methods = strings("bearer_methods_supported", raw.bearer_methods_supported)?
             .unwrap_or_else(|| vec!["header".into()]);
         if methods.iter().any(|m| m != "header") {
-            return Err(FieldError::new(
+            return Err(ConfigError::invalid(
                 field("bearer_methods_supported"),
                 "jwt-guard reads tokens from the Authorization header only: [\"header\"]",
             ));
@@ -129,7 +129,7 @@ impl ResourceMetadata {
         doc.insert("bearer_methods_supported".into(), json!(methods));
         if let Some(name) = raw.resource_name {
             if name.is_empty() || name.len() > MAX_TEXT {
-                return Err(FieldError::new(
+                return Err(ConfigError::invalid(
                     field("resource_name"),
                     "must be a short string",
                 ));
@@ -147,7 +147,7 @@ impl ResourceMetadata {
             Some(names) => {
                 for name in &names {
                     if !defaults.dpop_algorithms.iter().any(|a| a.name() == name) {
-                        return Err(FieldError::new(
+                        return Err(ConfigError::invalid(
                             field("dpop_signing_alg_values_supported"),
                             format!("{name:?} is not a proof algorithm any provider accepts"),
                         ));
@@ -237,7 +237,7 @@ fn split_resource(resource: &str) -> (&str, &str) {
 mod tests {
     use super::*;
 
-    fn parse(json: &str, defaults: &Defaults<'_>) -> Result<ResourceMetadata, FieldError> {
+    fn parse(json: &str, defaults: &Defaults<'_>) -> Result<ResourceMetadata, ConfigError> {
         ResourceMetadata::from_raw(serde_json::from_str(json).unwrap(), defaults)
     }
 

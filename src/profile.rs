@@ -1,7 +1,7 @@
 //! What a provider accepts beyond a valid signature: the token profile (`profile`: `any`, or
 //! RFC 9068's JWT access-token profile) and the client the token was issued to (`clients`).
 
-use crate::config::{invalid, ConfigError};
+use crate::config::error::{invalid, ConfigError};
 use crate::token::Claims;
 use serde_json::Value;
 

@@ -4,7 +4,7 @@
 //! `insufficient_user_authentication` and the `acr_values` / `max_age` the client must ask
 //! the authorization server for.
 
-use crate::sender::dpop::settings::FieldError;
+use crate::config::error::ConfigError;
 use crate::token::Claims;
 use serde_json::Value;
 
@@ -31,10 +31,10 @@ impl StepUp {
         acr_values: Option<Vec<String>>,
         max_age_s: Option<u64>,
         field: &str,
-    ) -> Result<Option<StepUp>, FieldError> {
+    ) -> Result<Option<StepUp>, ConfigError> {
         if let Some(values) = &acr_values {
             if values.is_empty() || values.len() > MAX_ACR_VALUES {
-                return Err(FieldError::new(
+                return Err(ConfigError::invalid(
                     format!("{field}.acr_values"),
                     format!("must list 1 to {MAX_ACR_VALUES} values"),
                 ));
@@ -46,7 +46,7 @@ impl StepUp {
                     && v.bytes()
                         .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
                 if !ok {
-                    return Err(FieldError::new(
+                    return Err(ConfigError::invalid(
                         format!("{field}.acr_values[{i}]"),
                         "must be a non-empty printable ASCII string without spaces or quotes",
                     ));
@@ -54,7 +54,7 @@ impl StepUp {
             }
         }
         if max_age_s.is_some_and(|age| age > MAX_MAX_AGE_S) {
-            return Err(FieldError::new(
+            return Err(ConfigError::invalid(
                 format!("{field}.max_age_s"),
                 format!("must be at most {MAX_MAX_AGE_S} seconds"),
             ));

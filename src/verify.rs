@@ -4,12 +4,36 @@
 
 use crate::config::Provider;
 use crate::jwks::{KeyId, KeySet};
-use crate::reject::TokenError;
 use crate::signature::SignatureCheck;
-use crate::token::{Claims, Jws};
+use crate::token::{Claims, Jws, TokenError};
 
 /// Most keys tried for a token without `kid`.
 const MAX_KIDLESS_CANDIDATES: usize = 4;
+
+/// What was learnt from verifying a token once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Index of the provider whose keys verified it.
+    pub provider: usize,
+    /// The identity of the key material that verified it: the entry is only used while
+    /// the provider's current keys hold that material.
+    pub key: KeyId,
+    /// Its validity window.
+    pub window: Window,
+    /// Scopes and permissions it grants.
+    pub granted: Vec<String>,
+    /// Headers to add for the upstream.
+    pub headers: Vec<(String, String)>,
+    /// Claim values not forwarded because a hop would change them.
+    pub withheld: u32,
+    /// What the token is bound to (`cnf`), checked against each request's sender.
+    pub cnf: crate::sender::cnf::Confirmation,
+    /// How and when the user signed in, for step-up rules.
+    pub auth: crate::stepup::AuthContext,
+    /// The configured `claims` conditions this token fails (rules' conditions are judged
+    /// once, at verification, so a cached token needs no claims kept).
+    pub unmet: Vec<crate::claims::ClaimRule>,
+}
 
 /// When a token may be used: `[not_before - skew, exp + skew]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

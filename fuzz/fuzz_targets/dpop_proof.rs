@@ -5,8 +5,8 @@
 
 use jwt_guard::alg::Algorithm;
 use jwt_guard::sender::dpop::htu::{self, Origin};
-use jwt_guard::sender::dpop::proof::{check, Policy, Request};
-use jwt_guard::signature::rustcrypto::RawSignature;
+use jwt_guard::sender::dpop::proof::{check, Expected, Policy};
+use jwt_guard::signature::rustcrypto::RustCrypto;
 use libfuzzer_sys::fuzz_target;
 
 const NOW: u64 = 1_800_000_000;
@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(origin) = Origin::parse("https://api.example.com") else {
         return;
     };
-    let req = Request {
+    let req = Expected {
         method: "POST",
         origin: &origin,
         path: "/orders?x=1",
@@ -28,8 +28,8 @@ fuzz_target!(|data: &[u8]| {
         skew_s: 60,
         nonces: None,
     };
-    let first = check(&text, &req, &policy, NOW, &RawSignature);
-    let again = check(&text, &req, &policy, NOW, &RawSignature);
+    let first = check(&text, &req, &policy, NOW, &RustCrypto);
+    let again = check(&text, &req, &policy, NOW, &RustCrypto);
     assert_eq!(first, again, "proof checking is not deterministic");
     if let Ok(proof) = first {
         assert_eq!(proof.jkt.len(), 43, "thumbprint is not a base64url SHA-256");

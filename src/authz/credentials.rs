@@ -2,8 +2,9 @@
 //! verified-token cache.
 
 use super::grant::admit;
-use super::judge::{judge, Held};
-use super::{Context, Request, Verdict};
+use super::judge::{judge, Case};
+use super::request::{Context, Request};
+use super::verdict::Verdict;
 use crate::cache::{self, TokenCache};
 use crate::jwks::KeySet;
 use crate::policy::Requirement;
@@ -73,12 +74,12 @@ pub(super) fn enforce<'k>(
             return admit(ctx, &need, hit, &presented);
         }
     }
-    let held = Held {
+    let case = Case {
         token,
         need,
         digest,
         failed_key: None,
         presented,
     };
-    judge(ctx, held, false, keys, cache)
+    judge(ctx, case, false, keys, cache)
 }

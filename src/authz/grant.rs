@@ -1,15 +1,16 @@
 //! Stage 3: after the token itself: sender constraint, step-up, scopes and `claims`.
 
-use super::judge::invalid;
-use super::{Context, Verdict};
-use crate::cache::Verified;
+use super::request::Context;
+use super::verdict::{invalid, Verdict};
 use crate::claims::ClaimRule;
 use crate::config::Config;
 use crate::policy::{self, Requirement};
-use crate::reject::{Denial, TokenError};
-use crate::sender::check::{self, Gate, Presentation, Runtime, SenderError};
+use crate::reject::Denial;
+use crate::sender::check::{self, Presentation, Runtime, SenderError};
 use crate::sender::scheme::Scheme;
 use crate::token::Jws;
+use crate::token::TokenError;
+use crate::verify::Verified;
 
 /// Admits a cached token if its provider, time window, sender, step-up and scopes
 /// still fit.
@@ -67,28 +68,15 @@ fn sender(ctx: &Context<'_>, v: &Verified, p: &Presentation<'_>) -> Result<(), S
         return Ok(());
     }
     let fallback = Runtime {
+        settings: &cfg.dpop,
+        skew_s: cfg.clock_skew_s,
         store: &check::NoStore,
         secret: [0; 32],
         nonces: None,
-        backend: &crate::signature::rustcrypto::RawSignature,
+        backend: &crate::signature::rustcrypto::RustCrypto,
     };
     let rt = ctx.sender.unwrap_or(&fallback);
-    let gate = Gate {
-        settings: &cfg.dpop,
-        skew_s: cfg.clock_skew_s,
-        nonces: rt.nonces,
-        store: rt.store,
-        secret: &rt.secret,
-        backend: rt.backend,
-    };
-    check::check(
-        &gate,
-        provider.dpop,
-        &provider.algorithms,
-        &v.cnf,
-        p,
-        ctx.now,
-    )
+    check::check(rt, provider.dpop, &provider.algorithms, &v.cnf, p, ctx.now)
 }
 
 /// Allows a verified token if it grants every scope the route requires and meets every

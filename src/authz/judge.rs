@@ -3,19 +3,22 @@
 
 use super::forward;
 use super::grant::{finish, unmet_claims};
-use super::{Context, Pending, Verdict};
-use crate::cache::{Digest, TokenCache, Verified};
+use super::request::Context;
+use super::verdict::{invalid, Pending, Verdict};
+use crate::cache::{Digest, TokenCache};
 use crate::jwks::{KeyId, KeySet};
 use crate::policy::{self, Requirement};
-use crate::reject::{Denial, TokenError};
+use crate::reject::Denial;
 use crate::sender::check::{Presentation, SenderError, Sent};
 use crate::sender::cnf::Confirmation;
 use crate::stepup::AuthContext;
+use crate::token::TokenError;
 use crate::verify;
+use crate::verify::Verified;
 use crate::{profile, token};
 
-/// A token on its way through [`judge`].
-pub(super) struct Held<'t> {
+/// The case [`judge`] decides: a token on its way, with what the request presented.
+pub(super) struct Case<'t> {
     pub(super) token: &'t str,
     pub(super) need: Requirement,
     pub(super) digest: Option<Digest>,
@@ -23,7 +26,7 @@ pub(super) struct Held<'t> {
     pub(super) presented: Presentation<'t>,
 }
 
-impl Held<'_> {
+impl Case<'_> {
     fn pending(self, fallback: Denial, failed_key: Option<KeyId>) -> Pending {
         Pending {
             token: self.token.to_string(),
@@ -36,20 +39,16 @@ impl Held<'_> {
     }
 }
 
-pub(super) fn invalid(e: TokenError) -> Verdict {
-    Verdict::Deny(Denial::InvalidToken(e))
-}
-
 /// Verifies a token not found in the cache (or resumed) and admits it or says why not.
 pub(super) fn judge<'k>(
     ctx: &Context<'_>,
-    held: Held<'_>,
+    case: Case<'_>,
     resumed: bool,
     keys: impl Fn(usize) -> Option<&'k KeySet>,
     cache: &mut TokenCache,
 ) -> Verdict {
     let cfg = ctx.config;
-    let jws = match token::parse(held.token, cfg.max_token_bytes) {
+    let jws = match token::parse(case.token, cfg.max_token_bytes) {
         Ok(jws) => jws,
         Err(e) => return invalid(e),
     };
@@ -57,7 +56,7 @@ pub(super) fn judge<'k>(
     let Some((index, provider)) = cfg.provider_for(issuer) else {
         return invalid(TokenError::UnknownIssuer);
     };
-    if !held.need.accepts(index) {
+    if !case.need.accepts(index) {
         return invalid(TokenError::IssuerNotAccepted);
     }
     let Some(keyset) = keys(index) else {
@@ -65,7 +64,7 @@ pub(super) fn judge<'k>(
         if let Err(e) = verify::check_claims(&jws.claims, provider, ctx.now, cfg.clock_skew_s) {
             return invalid(e);
         }
-        let pending = held.pending(Denial::KeysUnavailable { retry_after_s: 1 }, None);
+        let pending = case.pending(Denial::KeysUnavailable { retry_after_s: 1 }, None);
         return Verdict::NeedKeys {
             provider: index,
             pending,
@@ -76,7 +75,7 @@ pub(super) fn judge<'k>(
         .as_deref()
         .and_then(|kid| keyset.candidates(Some(kid), jws.alg).next())
         .map(|k| k.id);
-    if resumed && held.failed_key.is_some() && key_under_kid == held.failed_key {
+    if resumed && case.failed_key.is_some() && key_under_kid == case.failed_key {
         // The refetch brought the same key: the signature fails as it did.
         return invalid(TokenError::Signature);
     }
@@ -97,7 +96,7 @@ pub(super) fn judge<'k>(
                 return invalid(TokenError::Client);
             }
             let Ok(cnf) = Confirmation::of(&jws.claims) else {
-                let denial = Denial::sender(SenderError::Confirmation, held.presented.scheme, None);
+                let denial = Denial::sender(SenderError::Confirmation, case.presented.scheme, None);
                 return Verdict::Deny(denial);
             };
             let (headers, withheld) = forward::headers(cfg, provider, &jws);
@@ -112,8 +111,8 @@ pub(super) fn judge<'k>(
                 auth: AuthContext::of(&jws.claims),
                 unmet: unmet_claims(cfg, &jws),
             };
-            let verdict = finish(ctx, &held.need, &verified, &held.presented);
-            if let Some(digest) = held.digest {
+            let verdict = finish(ctx, &case.need, &verified, &case.presented);
+            if let Some(digest) = case.digest {
                 cache.insert(digest, verified, ctx.now, cfg.clock_skew_s);
             }
             verdict
@@ -126,7 +125,7 @@ pub(super) fn judge<'k>(
                 .flatten();
             Verdict::NeedKeys {
                 provider: index,
-                pending: held.pending(Denial::InvalidToken(e), failed),
+                pending: case.pending(Denial::InvalidToken(e), failed),
             }
         }
         Err(e) => invalid(e),

@@ -1,7 +1,6 @@
 //! Configuration errors: the field path (e.g. `providers[prod].audiences`) and what is wrong.
 
 use crate::jwks::JwksError;
-use crate::sender::dpop::settings::FieldError;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -52,6 +51,11 @@ impl ConfigError {
             kind,
         }
     }
+
+    /// An [`ConfigErrorKind::Invalid`] error at `field`: `message` says what is wrong.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError::new(field, ConfigErrorKind::Invalid(message.into()))
+    }
 }
 
 /// `Err` of `kind` at `field`.
@@ -78,12 +82,6 @@ pub(crate) fn in_range(
         Ok(value)
     } else {
         fail(field, ConfigErrorKind::OutOfRange { min, max })
-    }
-}
-
-impl From<FieldError> for ConfigError {
-    fn from(e: FieldError) -> ConfigError {
-        ConfigError::new(e.field, ConfigErrorKind::Invalid(e.message))
     }
 }
 

@@ -1,11 +1,11 @@
 //! The top-level `resource_metadata` option (RFC 9728), its omitted members derived from
 //! the providers.
 
-use super::dpop::proof_algorithms;
 use super::error::{typed, ConfigError};
+use super::offer::proof_algorithms;
 use super::provider::Provider;
 use crate::metadata::{Defaults, RawResourceMetadata, ResourceMetadata};
-use crate::sender::dpop::settings::Mode;
+use crate::sender::dpop::settings::DpopMode;
 use serde_json::Value;
 
 /// `resource_metadata`, its omitted members derived from the providers.
@@ -19,7 +19,7 @@ pub(super) fn metadata(
     let defaults = Defaults {
         issuers: providers.iter().map(|p| p.issuer.as_str()).collect(),
         dpop_algorithms: proof_algorithms(providers),
-        dpop_required: providers.iter().all(|p| p.dpop == Mode::Required),
+        dpop_required: providers.iter().all(|p| p.dpop == DpopMode::Required),
     };
     Ok(Some(ResourceMetadata::from_raw(raw, &defaults)?))
 }

@@ -2,9 +2,10 @@
 //! Every error names the offending field, so Envoy can refuse the plugin with a clear log.
 
 mod dpop;
-mod error;
+pub mod error;
 mod headers;
 mod metadata;
+mod offer;
 mod provider;
 mod raw;
 mod rule;
@@ -209,8 +210,8 @@ impl Config {
         };
         let dpop = dpop::settings(raw.dpop_origin, raw.dpop_proof_window_s, raw.dpop_nonce)?;
         let resource_metadata = metadata::metadata(raw.resource_metadata, &providers)?;
-        let offer = dpop::offer(&providers, resource_metadata.as_ref());
-        let token_sources = sources::from_raw(raw.token_sources)?;
+        let offer = offer::offer(&providers, resource_metadata.as_ref());
+        let token_sources = sources::config::from_raw(raw.token_sources)?;
         for (i, source) in token_sources.iter().enumerate() {
             if let TokenSource::Header { name, .. } = source {
                 if set.canonical.contains(&headers::canonical(name)) {

@@ -43,7 +43,7 @@ pub struct Provider {
     /// Keys are dropped once the last successful fetch is older than this.
     pub max_stale_s: u64,
     /// Which `Authorization` schemes its tokens may use (`dpop`).
-    pub dpop: crate::sender::dpop::settings::Mode,
+    pub dpop: crate::sender::dpop::settings::DpopMode,
 }
 
 /// Where a provider's keys come from.

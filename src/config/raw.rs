@@ -1,7 +1,7 @@
 //! The configuration JSON as written, before validation (unknown keys are refused).
 
 use crate::claims::RawClaimRule;
-use crate::sources::RawTokenSource;
+use crate::sources::config::RawTokenSource;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

@@ -1,14 +1,10 @@
-//! The HTTP context: strips inbound copies of the headers jwt-guard sets, reads the three
-//! headers the decision needs, and applies the lifecycle's outcome: local replies carry
-//! Envoy response-code details (`%RESPONSE_CODE_DETAILS%`, e.g. `jwt_guard_denied{expired}`),
-//! which the SDK's `send_http_response` leaves empty, so this calls the ABI itself.
+//! The HTTP context: strips inbound copies of the headers jwt-guard sets, reads the
+//! headers the decision needs, and applies the lifecycle's outcome.
 
-use super::proxy::State;
-use super::root::retune;
+use super::outcome::{apply, send};
+use super::proxy::{header, State};
 use crate::authz::Request;
 use crate::lifecycle::{headers, Outcome};
-use crate::reject::challenge::Offer;
-use crate::reject::Reply;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, MapType};
@@ -25,40 +21,6 @@ impl Http {
     /// A context for request `id` on this worker.
     pub fn new(id: u32, state: Rc<RefCell<State>>) -> Http {
         Http { id, state }
-    }
-}
-
-/// A request header as [`headers::text`], if present.
-pub fn header(map: MapType, name: &str) -> Option<String> {
-    hostcalls::get_map_value_bytes(map, name)
-        .ok()
-        .flatten()
-        .map(headers::text)
-}
-
-/// Applies an outcome to the effective context's request; `resume` continues a held one;
-/// refusals offer what `offer` says in their challenges.
-pub fn apply(outcome: &Outcome, resume: bool, offer: &Offer) {
-    match outcome {
-        Outcome::Continue(headers) => {
-            for (name, value) in headers {
-                let _ = hostcalls::set_map_value_bytes(
-                    MapType::HttpRequestHeaders,
-                    name,
-                    Some(value.as_bytes()),
-                );
-            }
-            if resume {
-                let _ = hostcalls::resume_http_request();
-            }
-        }
-        Outcome::Reply(denial) => {
-            let details = format!("jwt_guard_denied{{{}}}", denial.reason().name());
-            if let Err(status) = send(&denial.reply_for(offer), &details) {
-                log::warn!("cannot send the local reply (host status {status})");
-            }
-        }
-        Outcome::Wait => {}
     }
 }
 
@@ -112,7 +74,7 @@ impl HttpContext for Http {
         let State { worker, host } = &mut *state;
         let outcome = worker.on_request(host, self.id, &req);
         apply(&outcome, false, &config.offer);
-        retune(&mut state);
+        state.retune();
         match outcome {
             Outcome::Continue(_) => Action::Continue,
             Outcome::Reply(_) | Outcome::Wait => Action::Pause,
@@ -120,46 +82,9 @@ impl HttpContext for Http {
     }
 }
 
-#[link(wasm_import_module = "env")]
-extern "C" {
-    // The status is read as a plain u32: the host may return any value.
-    #[link_name = "proxy_send_local_response"]
-    fn send_local_response(
-        status_code: u32,
-        details_data: *const u8,
-        details_size: usize,
-        body_data: *const u8,
-        body_size: usize,
-        headers_data: *const u8,
-        headers_size: usize,
-        grpc_status: i32,
-    ) -> u32;
-}
-
 /// The client certificate's SHA-256 (hex) on a mutual-TLS connection, for RFC 8705.
 fn peer_certificate() -> Option<String> {
     let bytes =
         hostcalls::get_property(crate::sender::mtls::PEER_DIGEST_PROPERTY.to_vec()).ok()??;
     String::from_utf8(bytes).ok().filter(|s| !s.is_empty())
-}
-
-/// Answers the current request locally with `reply`, `details` going to the access log;
-/// returns the host's status code when it refused (0 is success).
-fn send(reply: &Reply, details: &str) -> Result<(), u32> {
-    let headers = headers::encode_map(&reply.headers);
-    // SAFETY: every pointer/length pair describes a live buffer owned by this frame, which
-    // the host only reads during the call; grpc_status -1 means "not gRPC".
-    let status = unsafe {
-        send_local_response(
-            reply.status,
-            details.as_ptr(),
-            details.len(),
-            reply.body.as_ptr(),
-            reply.body.len(),
-            headers.as_ptr(),
-            headers.len(),
-            -1,
-        )
-    };
-    (status == 0).then_some(()).ok_or(status)
 }

@@ -3,6 +3,7 @@
 //! is made by the host-free core and lifecycle.
 
 mod http;
+mod outcome;
 mod proxy;
 mod root;
 

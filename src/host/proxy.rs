@@ -2,10 +2,11 @@
 //! metrics; and the `verify_signature` foreign function as a signature [`Transport`].
 
 use crate::config::{Config, RemoteJwks};
-use crate::lifecycle::{metrics, Counter, Gauge, Host, SharedError, Worker};
+use crate::lifecycle::{headers, metrics, Counter, Gauge, Host, Worker};
+use crate::shared::{SharedData, SharedError};
 use crate::signature::boringssl::{Transport, TransportError, FOREIGN_FUNCTION};
 use proxy_wasm::hostcalls;
-use proxy_wasm::types::{MetricType, Status};
+use proxy_wasm::types::{MapType, MetricType, Status};
 use std::{collections::HashMap, hash::BuildHasher, hash::RandomState, time::Duration};
 
 /// The host's `verify_signature` foreign function.
@@ -31,6 +32,23 @@ pub struct State {
     pub host: Proxy,
 }
 
+impl State {
+    /// Applies the tick period the lifecycle asks for (its only owner).
+    pub fn retune(&mut self) {
+        if let Some(ms) = self.worker.retune(self.host.now_ms()) {
+            let _ = hostcalls::set_tick_period(Duration::from_millis(ms));
+        }
+    }
+}
+
+/// A header of `map` as [`headers::text`], if present.
+pub fn header(map: MapType, name: &str) -> Option<String> {
+    hostcalls::get_map_value_bytes(map, name)
+        .ok()
+        .flatten()
+        .map(headers::text)
+}
+
 /// Defines the metrics `names` of one kind; a metric the host refuses is logged and skipped.
 fn ids<M: Eq + std::hash::Hash>(kind: MetricType, names: Vec<(M, String)>) -> HashMap<M, u32> {
     let define = |name: &str| {
@@ -52,6 +70,23 @@ impl Proxy {
     }
 }
 
+impl SharedData for Proxy {
+    fn shared_get(&self, key: &str) -> Option<(Vec<u8>, u32)> {
+        match hostcalls::get_shared_data(key) {
+            Ok((Some(bytes), Some(cas))) => Some((bytes, cas)),
+            _ => None,
+        }
+    }
+
+    fn shared_set(&self, key: &str, value: &[u8], cas: u32) -> Result<(), SharedError> {
+        match hostcalls::set_shared_data(key, Some(value), Some(cas)) {
+            Ok(()) => Ok(()),
+            Err(Status::CasMismatch) => Err(SharedError::CasMismatch),
+            Err(_) => Err(SharedError::Failed),
+        }
+    }
+}
+
 impl Host for Proxy {
     fn now_ms(&self) -> u64 {
         let now = hostcalls::get_current_time().ok();
@@ -62,21 +97,6 @@ impl Host for Proxy {
     fn random(&mut self) -> u64 {
         // Keyed from WASI random_get.
         RandomState::new().hash_one(self.now_ms())
-    }
-
-    fn shared_get(&self, key: &str) -> Option<(Vec<u8>, u32)> {
-        match hostcalls::get_shared_data(key) {
-            Ok((Some(bytes), Some(cas))) => Some((bytes, cas)),
-            _ => None,
-        }
-    }
-
-    fn shared_set(&mut self, key: &str, value: &[u8], cas: u32) -> Result<(), SharedError> {
-        match hostcalls::set_shared_data(key, Some(value), Some(cas)) {
-            Ok(()) => Ok(()),
-            Err(Status::CasMismatch) => Err(SharedError::CasMismatch),
-            Err(_) => Err(SharedError::Failed),
-        }
     }
 
     fn dispatch(&mut self, jwks: &RemoteJwks, timeout_ms: u64) -> Result<u32, String> {

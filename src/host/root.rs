@@ -1,15 +1,15 @@
 //! The root context: validates the configuration (a bad one makes Envoy refuse the
 //! plugin), owns the worker's lifecycle, ticks, and receives JWKS callout answers.
 
-use super::http::{apply, header, Http};
-use super::proxy::{Foreign, Proxy, State};
-use crate::lifecycle::{configure, Answer, Host, Outcome, Worker};
+use super::http::Http;
+use super::outcome::apply;
+use super::proxy::{header, Foreign, Proxy, State};
+use crate::lifecycle::{configure, Answer, Outcome, Worker};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{BufferType, ContextType, MapType};
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::Duration;
 
 /// The plugin's root context on one worker.
 pub struct Root {
@@ -34,14 +34,7 @@ impl Root {
         if !settled.is_empty() {
             let _ = hostcalls::set_effective_context(self.id);
         }
-        retune(state);
-    }
-}
-
-/// Applies the tick period the lifecycle asks for (its only owner).
-pub fn retune(state: &mut State) {
-    if let Some(ms) = state.worker.retune(state.host.now_ms()) {
-        let _ = hostcalls::set_tick_period(Duration::from_millis(ms));
+        state.retune();
     }
 }
 
@@ -87,7 +80,7 @@ impl RootContext for Root {
         let worker = Worker::new(config, backend, &mut host);
         let mut state = State { worker, host };
         // Ticks soon when a fetch is due, so it starts before traffic arrives.
-        retune(&mut state);
+        state.retune();
         self.state = Some(Rc::new(RefCell::new(state)));
         true
     }

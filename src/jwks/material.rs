@@ -1,7 +1,7 @@
 //! Public key material from one JWK: decoded, checked (size, curve), bound to one
 //! algorithm, and identified by a hash of the material itself.
 
-use super::KeyError;
+use super::jwk::{KeyError, RawJwk};
 use crate::alg::{Algorithm, KeyFamily};
 use crate::b64;
 use jwt_simple::prelude::{
@@ -50,7 +50,7 @@ fn field(value: &Option<String>, name: &'static str) -> Result<Vec<u8>, KeyError
 }
 
 impl KeyMaterial {
-    pub(super) fn decode(raw: &super::RawJwk, family: KeyFamily) -> Result<KeyMaterial, KeyError> {
+    pub(super) fn decode(raw: &RawJwk, family: KeyFamily) -> Result<KeyMaterial, KeyError> {
         match family {
             KeyFamily::Rsa => {
                 let n = field(&raw.n, "n")?;

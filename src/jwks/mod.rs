@@ -8,16 +8,18 @@
 //! `alg`-less key also serve the other listed algorithms of its type, so an attacker
 //! cannot pick a slower algorithm (PS256 on an RS256 key) by default.
 
+mod jwk;
 mod material;
 #[cfg(test)]
 mod tests;
 
+pub use jwk::KeyError;
 pub use material::{KeyId, Material};
 
 use crate::alg::{Algorithm, KeyFamily};
 use crate::json::{self, JsonError};
+use jwk::RawJwk;
 use material::KeyMaterial;
-use serde::Deserialize;
 use std::fmt;
 
 /// Largest JWKS document accepted, in bytes.
@@ -67,50 +69,6 @@ pub enum JwksError {
     /// Not one key could be used; why each was skipped.
     #[error("JWKS has no usable key: {0}")]
     NoUsableKey(String),
-}
-
-/// Why one JWK was skipped.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum KeyError {
-    #[error("kid too long")]
-    KidTooLong,
-    #[error("use {0:?} is not \"sig\"")]
-    NotForSignatures(String),
-    #[error("key_ops does not allow verify")]
-    NoVerifyOp,
-    #[error("unsupported key type {0:?}/{1:?}")]
-    UnsupportedType(Option<String>, Option<String>),
-    #[error("unsupported alg {0:?}")]
-    UnsupportedAlg(String),
-    #[error("{0} does not fit the key type")]
-    AlgorithmMismatch(Algorithm),
-    #[error("no allowed algorithm for this key")]
-    NoAllowedAlgorithm,
-    #[error("missing {0}")]
-    Missing(&'static str),
-    #[error("{0} is not base64url")]
-    NotBase64(&'static str),
-    #[error("RSA key of {0} bits (2048-8192 accepted)")]
-    RsaSize(usize),
-    #[error("{0}")]
-    Invalid(&'static str),
-    #[error("unusable {0} key")]
-    Unusable(Algorithm),
-}
-
-#[derive(Deserialize)]
-struct RawJwk {
-    kty: Option<String>,
-    kid: Option<String>,
-    #[serde(rename = "use")]
-    use_: Option<String>,
-    key_ops: Option<Vec<String>>,
-    alg: Option<String>,
-    n: Option<String>,
-    e: Option<String>,
-    crv: Option<String>,
-    x: Option<String>,
-    y: Option<String>,
 }
 
 impl KeySet {

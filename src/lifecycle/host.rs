@@ -3,15 +3,7 @@
 
 use crate::config::RemoteJwks;
 use crate::reject::Reason;
-
-/// A shared-data write that did not happen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SharedError {
-    /// Another worker wrote the record since it was read.
-    CasMismatch,
-    /// Any other failure.
-    Failed,
-}
+use crate::shared::SharedData;
 
 /// A counter the lifecycle increments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,15 +37,11 @@ pub enum Gauge {
 }
 
 /// What the lifecycle needs from the proxy.
-pub trait Host {
+pub trait Host: SharedData {
     /// Milliseconds since the epoch.
     fn now_ms(&self) -> u64;
     /// A random number (refresh jitter).
     fn random(&mut self) -> u64;
-    /// A shared-data record and its CAS version; `None` when absent.
-    fn shared_get(&self, key: &str) -> Option<(Vec<u8>, u32)>;
-    /// Writes a shared-data record if its version is still `cas` (0: unconditionally).
-    fn shared_set(&mut self, key: &str, value: &[u8], cas: u32) -> Result<(), SharedError>;
     /// Starts a JWKS callout; its answer comes back with the returned token.
     fn dispatch(&mut self, jwks: &RemoteJwks, timeout_ms: u64) -> Result<u32, String>;
     /// Adds `n` to a counter.

@@ -1,7 +1,7 @@
 //! The names of the lifecycle's counters and gauges, as Envoy lists them under
 //! `wasmcustom.` in its admin `/stats`.
 
-use super::{Counter, Gauge};
+use super::host::{Counter, Gauge};
 use crate::config::Config;
 use crate::reject::Reason;
 

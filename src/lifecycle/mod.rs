@@ -17,7 +17,7 @@ mod sender;
 mod tests;
 
 pub use answer::{Answer, FetchError};
-pub use host::{Counter, Gauge, Host, SharedError};
+pub use host::{Counter, Gauge, Host};
 
 use crate::authz::{self, Context, Pending, Request, Verdict};
 use crate::cache::TokenCache;
@@ -166,13 +166,14 @@ impl Worker {
 
     /// Decides a request from the top, or resumes a held decision with the current keys.
     fn judge(&mut self, host: &mut dyn Host, step: Step<'_>, now_ms: u64) -> Verdict {
-        let store = sender::HostStore::new(host);
         let proofs = ProofSignature {
             host: Some(self.backend.check()),
             host_algorithms: &self.dpop.host_algorithms,
         };
         let runtime = Runtime {
-            store: &store,
+            settings: &self.config.dpop,
+            skew_s: self.config.clock_skew_s,
+            store: &*host,
             secret: self.dpop.secret,
             nonces: self.dpop.nonces.as_ref(),
             backend: &proofs,
@@ -341,5 +342,61 @@ impl Worker {
             }
             Verdict::NeedKeys { pending, .. } => self.finish(host, id, authz::give_up(&pending, 1)),
         }
+    }
+}
+
+/// Requests held while keys are fetched: each goes on from where its decision stopped
+/// once its provider's keys change, or gets its fallback answer once no fetch can bring
+/// them any more.
+impl Worker {
+    /// Holds request `id`.
+    pub(super) fn hold(&mut self, id: u32, held: Held) {
+        self.held.insert(id, held);
+    }
+
+    /// Whether any request is held.
+    pub(super) fn has_held(&self) -> bool {
+        !self.held.is_empty()
+    }
+
+    /// Forgets a request that ended while held.
+    pub fn forget(&mut self, id: u32) {
+        self.held.remove(&id);
+    }
+
+    /// Resumes held requests whose provider's keys changed, answers those that can no
+    /// longer get keys with their fallback, keeps the rest.
+    pub(super) fn settle(&mut self, host: &mut dyn Host) -> Vec<(u32, Outcome)> {
+        let now = host.now_ms();
+        let mut settled = Vec::new();
+        for (id, held) in std::mem::take(&mut self.held) {
+            let (version, may_wait, retry) = match self.remote(held.provider) {
+                Some(r) => (
+                    r.version(),
+                    r.may_still_get_keys(held.since_ms, now),
+                    r.retry_after_s(now),
+                ),
+                None => (None, false, 1),
+            };
+            let verdict = if version != held.version {
+                self.judge(host, Step::Resume(Box::new(held.pending)), now)
+            } else {
+                Verdict::NeedKeys {
+                    provider: held.provider,
+                    pending: held.pending,
+                }
+            };
+            let verdict = match verdict {
+                Verdict::NeedKeys { provider, pending } if may_wait => {
+                    let held = Held::new(provider, held.since_ms, version, pending);
+                    self.held.insert(id, held);
+                    continue;
+                }
+                Verdict::NeedKeys { pending, .. } => crate::authz::give_up(&pending, retry),
+                other => other,
+            };
+            settled.push((id, self.finish(host, id, verdict)));
+        }
+        settled
     }
 }

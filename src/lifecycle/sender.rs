@@ -3,38 +3,13 @@
 //! that raced at start agree), the nonces derived from it, and which proof algorithms
 //! the host verifies. Shared data goes through the [`Host`].
 
-use super::host::{Host, SharedError};
+use super::host::Host;
 use crate::alg::Algorithm;
 use crate::config::Config;
 use crate::sender::dpop::nonce::Nonces;
 use crate::sender::dpop::replay::ReplayCache;
-use crate::sender::dpop::store::{self, CasStore, StoreError};
+use crate::sender::dpop::secret;
 use crate::signature::backend::Backend;
-use std::cell::RefCell;
-
-/// The host's shared data as a [`CasStore`].
-pub struct HostStore<'h>(RefCell<&'h mut dyn Host>);
-
-impl<'h> HostStore<'h> {
-    /// Shared data of `host`.
-    pub fn new(host: &'h mut dyn Host) -> HostStore<'h> {
-        HostStore(RefCell::new(host))
-    }
-}
-
-impl CasStore for HostStore<'_> {
-    fn get(&self, key: &str) -> Option<(Vec<u8>, u32)> {
-        self.0.borrow().shared_get(key)
-    }
-
-    fn set(&self, key: &str, value: &[u8], cas: Option<u32>) -> Result<(), StoreError> {
-        match self.0.borrow_mut().shared_set(key, value, cas.unwrap_or(0)) {
-            Ok(()) => Ok(()),
-            Err(SharedError::CasMismatch) => Err(StoreError::CasMismatch),
-            Err(SharedError::Failed) => Err(StoreError::Unavailable),
-        }
-    }
-}
 
 /// One worker's DPoP state.
 pub struct DpopState {
@@ -54,11 +29,10 @@ impl DpopState {
                 *d = s;
             }
         }
-        let store = HostStore::new(host);
         if config.offer.dpop {
-            ReplayCache::new(config.dpop.proof_window_s, config.clock_skew_s).ensure(&store);
+            ReplayCache::new(config.dpop.proof_window_s, config.clock_skew_s).ensure(host);
         }
-        let secret = store::shared_secret(&store, fresh);
+        let secret = secret::shared_secret(host, fresh);
         let host_algorithms = match backend {
             Backend::Host(h) if h.ecdsa() => vec![
                 Algorithm::RS256,
@@ -80,7 +54,7 @@ impl DpopState {
     /// Adopts the stored secret if another worker's write won a start-up race.
     pub fn refresh(&mut self, host: &dyn Host) {
         let stored = host
-            .shared_get(store::SECRET_KEY)
+            .shared_get(secret::SECRET_KEY)
             .and_then(|(v, _)| <[u8; 32]>::try_from(v.as_slice()).ok());
         if let Some(secret) = stored.filter(|s| *s != self.secret) {
             self.secret = secret;

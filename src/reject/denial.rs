@@ -1,9 +1,10 @@
 //! [`Denial`]: a refusal of the request, and the reason it counts under.
 
-use super::{Reason, TokenError};
+use super::reason::Reason;
 use crate::sender::check::SenderError;
 use crate::sender::scheme::Scheme;
 use crate::stepup::Insufficient;
+use crate::token::TokenError;
 
 /// A refusal of the request.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,83 +3,86 @@
 
 use crate::sender::check::SenderError;
 
-/// Every kind of refusal, one metric (`jwt_guard.denied.<name>`) each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Reason {
-    MissingToken,
-    InvalidRequest,
-    AmbiguousRequest,
-    Malformed,
-    Claims,
-    Algorithm,
-    UnknownIssuer,
-    IssuerNotAccepted,
-    Expired,
-    NotYetValid,
-    Audience,
-    UnknownKey,
-    Signature,
-    InsufficientScope,
-    KeysUnavailable,
-    InsufficientUserAuthentication,
-    /// The token is bound to a DPoP key or a client certificate the sender did not prove.
-    Sender(SenderError),
-    NotJwt,
-    Encrypted,
-    Profile,
-    Client,
-    ClaimRule,
+/// Declares [`Reason`] and [`Reason::ALL`] from one list, so the list cannot fall behind
+/// the enum: the reasons in table order, every sender refusal spliced in where `Sender`
+/// stands.
+macro_rules! reasons {
+    (
+        $(#[$attr:meta])*
+        pub enum Reason {
+            $($before:ident,)*
+            $(#[$sender_doc:meta])* Sender(SenderError),
+            $($after:ident,)*
+        }
+    ) => {
+        $(#[$attr])*
+        pub enum Reason {
+            $($before,)*
+            $(#[$sender_doc])* Sender(SenderError),
+            $($after,)*
+        }
+
+        // Indexing is evaluated at compile time: out of bounds would fail the build.
+        #[allow(clippy::indexing_slicing)]
+        impl Reason {
+            /// Every reason, in the order of the refusal table (docs/src/operations.md).
+            pub const ALL: &'static [Reason] = &{
+                const BEFORE: &[Reason] = &[$(Reason::$before),*];
+                const AFTER: &[Reason] = &[$(Reason::$after),*];
+                const SENDER: &[SenderError] = &SenderError::ALL;
+                let mut all = [Reason::MissingToken; BEFORE.len() + SENDER.len() + AFTER.len()];
+                let mut i = 0;
+                while i < BEFORE.len() {
+                    all[i] = BEFORE[i];
+                    i += 1;
+                }
+                let mut j = 0;
+                while j < SENDER.len() {
+                    all[i + j] = Reason::Sender(SENDER[j]);
+                    j += 1;
+                }
+                let mut k = 0;
+                while k < AFTER.len() {
+                    all[i + j + k] = AFTER[k];
+                    k += 1;
+                }
+                all
+            };
+        }
+    };
+}
+
+reasons! {
+    /// Every kind of refusal, one metric (`jwt_guard.denied.<name>`) each.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum Reason {
+        MissingToken,
+        InvalidRequest,
+        AmbiguousRequest,
+        Malformed,
+        Claims,
+        Algorithm,
+        UnknownIssuer,
+        IssuerNotAccepted,
+        Expired,
+        NotYetValid,
+        Audience,
+        UnknownKey,
+        Signature,
+        InsufficientScope,
+        KeysUnavailable,
+        InsufficientUserAuthentication,
+        /// The token is bound to a DPoP key or a client certificate the sender did not prove.
+        Sender(SenderError),
+        NotJwt,
+        Encrypted,
+        Profile,
+        Client,
+        ClaimRule,
+    }
 }
 
 impl Reason {
-    /// Every reason, in the order of the README table.
-    pub const ALL: &'static [Reason] = &[
-        Reason::MissingToken,
-        Reason::InvalidRequest,
-        Reason::AmbiguousRequest,
-        Reason::Malformed,
-        Reason::Claims,
-        Reason::Algorithm,
-        Reason::UnknownIssuer,
-        Reason::IssuerNotAccepted,
-        Reason::Expired,
-        Reason::NotYetValid,
-        Reason::Audience,
-        Reason::UnknownKey,
-        Reason::Signature,
-        Reason::InsufficientScope,
-        Reason::KeysUnavailable,
-        Reason::InsufficientUserAuthentication,
-        Reason::Sender(SenderError::ALL[0]),
-        Reason::Sender(SenderError::ALL[1]),
-        Reason::Sender(SenderError::ALL[2]),
-        Reason::Sender(SenderError::ALL[3]),
-        Reason::Sender(SenderError::ALL[4]),
-        Reason::Sender(SenderError::ALL[5]),
-        Reason::Sender(SenderError::ALL[6]),
-        Reason::Sender(SenderError::ALL[7]),
-        Reason::Sender(SenderError::ALL[8]),
-        Reason::Sender(SenderError::ALL[9]),
-        Reason::Sender(SenderError::ALL[10]),
-        Reason::Sender(SenderError::ALL[11]),
-        Reason::Sender(SenderError::ALL[12]),
-        Reason::Sender(SenderError::ALL[13]),
-        Reason::Sender(SenderError::ALL[14]),
-        Reason::Sender(SenderError::ALL[15]),
-        Reason::Sender(SenderError::ALL[16]),
-        Reason::Sender(SenderError::ALL[17]),
-        Reason::Sender(SenderError::ALL[18]),
-        Reason::Sender(SenderError::ALL[19]),
-        Reason::Sender(SenderError::ALL[20]),
-        Reason::Sender(SenderError::ALL[21]),
-        Reason::Sender(SenderError::ALL[22]),
-        Reason::NotJwt,
-        Reason::Encrypted,
-        Reason::Profile,
-        Reason::Client,
-        Reason::ClaimRule,
-    ];
-
     /// The metric suffix: `jwt_guard.denied.<name>`.
     pub fn name(self) -> &'static str {
         match self {
@@ -131,7 +134,7 @@ impl Reason {
         }
     }
 
-    /// When this reason applies, for operators (the README's table).
+    /// When this reason applies, for operators (the refusal table of docs/src/operations.md).
     pub fn description(self) -> &'static str {
         match self {
             Reason::MissingToken => "no `Authorization: Bearer` credentials on a protected route",

@@ -1,8 +1,8 @@
 //! [`Reply`]: the RFC 6750 local reply for a [`Denial`]: status, `WWW-Authenticate`
 //! challenges and the JSON body.
 
-use super::Denial;
-use crate::reject::challenge::{self, Offer, Problem};
+use super::challenge::{self, Offer, Problem};
+use super::denial::Denial;
 use crate::sender::scheme::Scheme;
 
 /// A complete local reply.

@@ -3,6 +3,7 @@ use crate::reject::challenge::Offer;
 use crate::sender::check::SenderError;
 use crate::sender::scheme::Scheme;
 use crate::stepup::Insufficient;
+use crate::token::TokenError;
 
 fn header<'a>(reply: &'a Reply, name: &str) -> Option<&'a str> {
     reply

@@ -1,7 +1,7 @@
 //! The sender-constraint step of a request, after its token verified: certificate binding
 //! (RFC 8705), then the scheme the provider's `dpop` mode admits, then — for a DPoP-bound
 //! token — the proof, its key against `cnf.jkt`, and replay. Pure: the process-wide
-//! replay store comes in as a [`CasStore`].
+//! replay store comes in as [`SharedData`].
 
 use super::cnf::Confirmation;
 use super::dpop::htu::Origin;
@@ -9,34 +9,22 @@ use super::dpop::jwk::JwkError;
 use super::dpop::nonce::Nonces;
 use super::dpop::proof::{self, Policy, ProofError};
 use super::dpop::replay::{self, ReplayCache, ReplayError};
-use super::dpop::settings::{Mode, Settings};
-use super::dpop::store::{CasStore, StoreError};
+use super::dpop::settings::{DpopMode, Settings};
 use super::mtls::{self, BindingError};
 use super::scheme::{self, Scheme, SchemeError};
 use crate::alg::Algorithm;
+use crate::shared::{SharedData, SharedError};
 use crate::signature::SignatureCheck;
 
-/// Process-wide inputs of the check.
-pub struct Gate<'a> {
+/// What the check runs with: the DPoP options, and the process-wide state a host provides
+/// (shared data, the process secret and, with `dpop_nonce`, the nonces derived from it).
+pub struct Runtime<'a> {
     /// The top-level DPoP options.
     pub settings: &'a Settings,
     /// `clock_skew_s`.
     pub skew_s: u64,
-    /// Server nonces, when `dpop_nonce` is on.
-    pub nonces: Option<&'a Nonces>,
     /// Shared data, for replay.
-    pub store: &'a dyn CasStore,
-    /// The process secret (fingerprints of proofs).
-    pub secret: &'a [u8; 32],
-    /// Verifies proof signatures.
-    pub backend: &'a dyn SignatureCheck,
-}
-
-/// The process-wide state a host provides for DPoP: shared data, the process secret and
-/// (with `dpop_nonce`) the nonces derived from it.
-pub struct Runtime<'a> {
-    /// Shared data, for replay.
-    pub store: &'a dyn CasStore,
+    pub store: &'a dyn SharedData,
     /// The process secret.
     pub secret: [u8; 32],
     /// Server nonces, when `dpop_nonce` is on.
@@ -49,13 +37,13 @@ pub struct Runtime<'a> {
 /// replay, so DPoP-bound tokens are refused (`dpop_unrecorded`).
 pub struct NoStore;
 
-impl CasStore for NoStore {
-    fn get(&self, _: &str) -> Option<(Vec<u8>, u32)> {
+impl SharedData for NoStore {
+    fn shared_get(&self, _: &str) -> Option<(Vec<u8>, u32)> {
         None
     }
 
-    fn set(&self, _: &str, _: &[u8], _: Option<u32>) -> Result<(), StoreError> {
-        Err(StoreError::Unavailable)
+    fn shared_set(&self, _: &str, _: &[u8], _: u32) -> Result<(), SharedError> {
+        Err(SharedError::Failed)
     }
 }
 
@@ -171,7 +159,7 @@ impl SenderError {
         }
     }
 
-    /// When this refusal applies, for operators (the README's table of refusals).
+    /// When this refusal applies, for operators (the refusal table of docs/src/operations.md).
     pub fn when(self) -> &'static str {
         match self {
             SenderError::Confirmation => "the token's `cnf` claim is not an object of short strings",
@@ -229,8 +217,8 @@ impl SenderError {
 
 /// Checks the sender of a verified token whose claims bind it as `cnf`.
 pub fn check(
-    gate: &Gate<'_>,
-    mode: Mode,
+    rt: &Runtime<'_>,
+    mode: DpopMode,
     proof_algorithms: &[Algorithm],
     cnf: &Confirmation,
     p: &Presentation<'_>,
@@ -244,13 +232,13 @@ pub fn check(
     };
     let fail = SenderError::Proof;
     let text = proof::single(p.proofs).map_err(fail)?;
-    let origin = gate
+    let origin = rt
         .settings
         .origin
         .as_ref()
         .or(p.origin)
         .ok_or(fail(ProofError::Uri))?;
-    let req = proof::Request {
+    let req = proof::Expected {
         method: p.method,
         origin,
         path: p.path,
@@ -258,15 +246,15 @@ pub fn check(
     };
     let policy = Policy {
         algorithms: proof_algorithms,
-        window_s: gate.settings.proof_window_s,
-        skew_s: gate.skew_s,
-        nonces: gate.nonces,
+        window_s: rt.settings.proof_window_s,
+        skew_s: rt.skew_s,
+        nonces: rt.nonces,
     };
-    let checked = proof::check(text, &req, &policy, now, gate.backend).map_err(fail)?;
+    let checked = proof::check(text, &req, &policy, now, rt.backend).map_err(fail)?;
     proof::check_binding(&checked, jkt).map_err(fail)?;
-    let fingerprint = replay::fingerprint(gate.secret, &checked.jkt, &checked.jti);
-    ReplayCache::new(gate.settings.proof_window_s, gate.skew_s)
-        .check_and_record(gate.store, fingerprint, now)
+    let fingerprint = replay::fingerprint(&rt.secret, &checked.jkt, &checked.jti);
+    ReplayCache::new(rt.settings.proof_window_s, rt.skew_s)
+        .check_and_record(rt.store, fingerprint, now)
         .map_err(|e| {
             fail(match e {
                 ReplayError::Replayed => ProofError::Replayed,

@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::sender::dpop::proof::tests::{public_jwk, sign};
-use crate::sender::dpop::store::fake::Fake;
-use crate::signature::rustcrypto::RawSignature;
+use crate::shared::fake::Fake;
+use crate::signature::rustcrypto::RustCrypto;
 
 const NOW: u64 = 1_800_000_000;
 const TOKEN: &str = "aaa.bbb.ccc";
@@ -44,7 +44,7 @@ impl World {
 
     fn run(
         &self,
-        mode: Mode,
+        mode: DpopMode,
         cnf: &Confirmation,
         scheme: Scheme,
         proofs: &[&str],
@@ -54,20 +54,20 @@ impl World {
 
     fn run_with(
         &self,
-        mode: Mode,
+        mode: DpopMode,
         cnf: &Confirmation,
         scheme: Scheme,
         proofs: &[&str],
         peer: Option<&str>,
     ) -> Result<(), SenderError> {
-        // A fresh gate per call: as if each request ran on another worker.
-        let gate = Gate {
+        // A fresh runtime per call: as if each request ran on another worker.
+        let rt = Runtime {
             settings: &self.settings,
             skew_s: 5,
             nonces: None,
             store: &self.store,
-            secret: &[4; 32],
-            backend: &RawSignature,
+            secret: [4; 32],
+            backend: &RustCrypto,
         };
         let p = Presentation {
             scheme,
@@ -78,7 +78,7 @@ impl World {
             origin: Some(&self.origin),
             peer_certificate: peer,
         };
-        check(&gate, mode, &ALGS, cnf, &p, NOW)
+        check(&rt, mode, &ALGS, cnf, &p, NOW)
     }
 }
 
@@ -96,28 +96,28 @@ fn bound_tokens_need_a_matching_unused_proof() {
     let w = World::new(Settings::default());
     let cnf = bound(&KEY);
     let p = proof(&KEY, "j1", URI);
-    assert_eq!(w.run(Mode::Allowed, &cnf, Scheme::Dpop, &[&p]), Ok(()));
+    assert_eq!(w.run(DpopMode::Allowed, &cnf, Scheme::Dpop, &[&p]), Ok(()));
     // The same proof again, on "another worker": replay.
     assert_eq!(
-        w.run(Mode::Allowed, &cnf, Scheme::Dpop, &[&p]),
+        w.run(DpopMode::Allowed, &cnf, Scheme::Dpop, &[&p]),
         Err(SenderError::Proof(ProofError::Replayed))
     );
     let other_key = proof(&[0x32; 32], "j2", URI);
     assert_eq!(
-        w.run(Mode::Allowed, &cnf, Scheme::Dpop, &[&other_key]),
+        w.run(DpopMode::Allowed, &cnf, Scheme::Dpop, &[&other_key]),
         Err(SenderError::Proof(ProofError::Binding))
     );
     assert_eq!(
-        w.run(Mode::Required, &cnf, Scheme::Dpop, &[]),
+        w.run(DpopMode::Required, &cnf, Scheme::Dpop, &[]),
         Err(SenderError::Proof(ProofError::Missing))
     );
     let p3 = proof(&KEY, "j3", URI);
     assert_eq!(
-        w.run(Mode::Allowed, &cnf, Scheme::Bearer, &[&p3]),
+        w.run(DpopMode::Allowed, &cnf, Scheme::Bearer, &[&p3]),
         Err(SenderError::Scheme(SchemeError::BoundAsBearer))
     );
     assert_eq!(
-        w.run(Mode::Off, &cnf, Scheme::Dpop, &[&p3]),
+        w.run(DpopMode::Off, &cnf, Scheme::Dpop, &[&p3]),
         Err(SenderError::Scheme(SchemeError::DpopOff))
     );
 }
@@ -126,19 +126,19 @@ fn bound_tokens_need_a_matching_unused_proof() {
 fn unbound_tokens_follow_the_mode() {
     let w = World::new(Settings::default());
     let none = Confirmation::default();
-    assert_eq!(w.run(Mode::Allowed, &none, Scheme::Bearer, &[]), Ok(()));
+    assert_eq!(w.run(DpopMode::Allowed, &none, Scheme::Bearer, &[]), Ok(()));
     // A stray proof next to an unbound bearer token is not what authorises the request.
     assert_eq!(
-        w.run(Mode::Allowed, &none, Scheme::Bearer, &["junk"]),
+        w.run(DpopMode::Allowed, &none, Scheme::Bearer, &["junk"]),
         Ok(())
     );
     assert_eq!(
-        w.run(Mode::Required, &none, Scheme::Bearer, &[]),
+        w.run(DpopMode::Required, &none, Scheme::Bearer, &[]),
         Err(SenderError::Scheme(SchemeError::DpopRequired))
     );
     assert_eq!(
         w.run(
-            Mode::Allowed,
+            DpopMode::Allowed,
             &none,
             Scheme::Dpop,
             &[&proof(&KEY, "j", URI)]
@@ -154,12 +154,12 @@ fn the_configured_origin_replaces_the_request_s() {
     let cnf = bound(&KEY);
     let behind_tls = proof(&KEY, "a", "https://api.example.com/orders");
     assert_eq!(
-        w.run(Mode::Allowed, &cnf, Scheme::Dpop, &[&behind_tls]),
+        w.run(DpopMode::Allowed, &cnf, Scheme::Dpop, &[&behind_tls]),
         Ok(())
     );
     let direct = proof(&KEY, "b", URI);
     assert_eq!(
-        w.run(Mode::Allowed, &cnf, Scheme::Dpop, &[&direct]),
+        w.run(DpopMode::Allowed, &cnf, Scheme::Dpop, &[&direct]),
         Err(SenderError::Proof(ProofError::Uri))
     );
 }
@@ -173,16 +173,16 @@ fn certificate_binding_is_checked_first() {
         x5t_s256: Some("47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU".into()),
     };
     assert_eq!(
-        w.run_with(Mode::Allowed, &cnf, Scheme::Bearer, &[], Some(hex)),
+        w.run_with(DpopMode::Allowed, &cnf, Scheme::Bearer, &[], Some(hex)),
         Ok(())
     );
     assert_eq!(
-        w.run_with(Mode::Allowed, &cnf, Scheme::Bearer, &[], None),
+        w.run_with(DpopMode::Allowed, &cnf, Scheme::Bearer, &[], None),
         Err(SenderError::Certificate(BindingError::NoCertificate))
     );
     let e = w
         .run_with(
-            Mode::Allowed,
+            DpopMode::Allowed,
             &cnf,
             Scheme::Bearer,
             &[],

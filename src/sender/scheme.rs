@@ -3,7 +3,7 @@
 //! A bound token is never accepted as a plain bearer token: the binding is the point.
 
 use super::cnf::Confirmation;
-use super::dpop::settings::Mode;
+use super::dpop::settings::DpopMode;
 use crate::token::{self, Credentials};
 
 /// The scheme a token was presented with.
@@ -88,7 +88,11 @@ impl SchemeError {
 
 /// Whether `mode` admits a token bound as `cnf` presented with `scheme`; on success,
 /// the thumbprint a proof must match (`None`: no proof is checked).
-pub fn admit(mode: Mode, scheme: Scheme, cnf: &Confirmation) -> Result<Option<&str>, SchemeError> {
+pub fn admit(
+    mode: DpopMode,
+    scheme: Scheme,
+    cnf: &Confirmation,
+) -> Result<Option<&str>, SchemeError> {
     match scheme {
         Scheme::Bearer if cnf.jkt.is_some() => Err(SchemeError::BoundAsBearer),
         Scheme::Bearer if !mode.accepts_bearer() => Err(SchemeError::DpopRequired),
@@ -140,7 +144,7 @@ mod tests {
             x5t_s256: None,
         };
         let unbound = Confirmation::default();
-        use Mode::*;
+        use DpopMode::*;
         use Scheme::*;
         for mode in [Allowed, Required, Off] {
             // A bound token as Bearer is refused whatever the mode.

@@ -9,8 +9,8 @@ use super::jwtsimple::JwtSimple;
 use super::SignatureCheck;
 use crate::alg::Algorithm;
 use crate::jwks::Key;
-use crate::reject::TokenError;
 use crate::token::Jws;
+use crate::token::TokenError;
 use prost::Message;
 use thiserror::Error;
 

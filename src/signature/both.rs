@@ -2,8 +2,8 @@
 
 use super::SignatureCheck;
 use crate::jwks::Key;
-use crate::reject::TokenError;
 use crate::token::Jws;
+use crate::token::TokenError;
 use std::cell::Cell;
 
 /// Checks with two backends and accepts only when both accept; counts disagreements.

@@ -2,8 +2,8 @@
 
 use super::SignatureCheck;
 use crate::jwks::{Key, Material};
-use crate::reject::TokenError;
 use crate::token::Jws;
+use crate::token::TokenError;
 use jwt_simple::prelude::{
     Duration, ECDSAP256PublicKeyLike, ECDSAP384PublicKeyLike, EdDSAPublicKeyLike, NoCustomClaims,
     RSAPublicKeyLike, UnixTimeStamp, VerificationOptions,

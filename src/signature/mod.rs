@@ -15,8 +15,8 @@ pub mod selftest;
 mod tests;
 
 use crate::jwks::Key;
-use crate::reject::TokenError;
 use crate::token::Jws;
+use crate::token::TokenError;
 
 /// Checks a signature over a token with one key.
 pub trait SignatureCheck {

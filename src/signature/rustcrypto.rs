@@ -5,9 +5,9 @@
 
 use crate::alg::Algorithm;
 use crate::jwks::{Key, Material};
-use crate::reject::TokenError;
 use crate::signature::SignatureCheck;
 use crate::token::Jws;
+use crate::token::TokenError;
 use jwt_simple::algorithms::RSAPublicKeyComponents;
 use jwt_simple::prelude::{ECDSAP256PublicKeyLike, ECDSAP384PublicKeyLike};
 use p256::ecdsa::signature::Verifier;
@@ -15,10 +15,10 @@ use rsa::{Pkcs1v15Sign, Pss};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 /// Verifies every algorithm jwt-guard accepts over `signing_input`.
-pub struct RawSignature;
+pub struct RustCrypto;
 
 /// Proof signatures through the host (Envoy's BoringSSL, which verifies the signing input)
-/// for the algorithms it serves, [`RawSignature`] for the rest.
+/// for the algorithms it serves, [`RustCrypto`] for the rest.
 pub struct ProofSignature<'a> {
     /// The host backend, if any.
     pub host: Option<&'a dyn SignatureCheck>,
@@ -32,7 +32,7 @@ impl SignatureCheck for ProofSignature<'_> {
             Some(host) if self.host_algorithms.contains(&key.alg) && key.spki.is_some() => {
                 host.check(key, jws)
             }
-            _ => RawSignature.check(key, jws),
+            _ => RustCrypto.check(key, jws),
         }
     }
 }
@@ -70,7 +70,7 @@ fn rsa_ok(n: &[u8], e: &[u8], message: &[u8], signature: &[u8], alg: Algorithm) 
     result.is_ok()
 }
 
-impl SignatureCheck for RawSignature {
+impl SignatureCheck for RustCrypto {
     fn check(&self, key: &Key, jws: &Jws<'_>) -> Result<(), TokenError> {
         let message = jws.signing_input.as_bytes();
         let ok = match &key.material {
@@ -142,21 +142,21 @@ mod tests {
             .candidates(Some("e1"), Algorithm::ES256)
             .next()
             .unwrap();
-        assert_eq!(RawSignature.check(key, &jws), Ok(()));
+        assert_eq!(RustCrypto.check(key, &jws), Ok(()));
         assert_eq!(JwtSimple.check(key, &jws), Ok(()));
         let forged = flip_signature(&good);
         let jws = token::parse(&forged, 8192).unwrap();
-        assert_eq!(RawSignature.check(key, &jws), Err(TokenError::Signature));
+        assert_eq!(RustCrypto.check(key, &jws), Err(TokenError::Signature));
         let rsa = testkeys::sign_rs256("r1", claims());
         let jws = token::parse(&rsa, 8192).unwrap();
         let key = keys
             .candidates(Some("r1"), Algorithm::RS256)
             .next()
             .unwrap();
-        assert_eq!(RawSignature.check(key, &jws), Ok(()));
+        assert_eq!(RustCrypto.check(key, &jws), Ok(()));
         let forged = flip_signature(&rsa);
         let jws = token::parse(&forged, 8192).unwrap();
-        assert_eq!(RawSignature.check(key, &jws), Err(TokenError::Signature));
+        assert_eq!(RustCrypto.check(key, &jws), Err(TokenError::Signature));
     }
 
     #[test]
@@ -172,11 +172,11 @@ mod tests {
         let jws = token::parse(&ps, 8192).unwrap();
         let pss = keys.candidates(Some("p"), Algorithm::PS256).next().unwrap();
         let pkcs1 = keys.candidates(Some("r"), Algorithm::RS256).next().unwrap();
-        assert_eq!(RawSignature.check(pss, &jws), Ok(()));
-        assert_eq!(RawSignature.check(pkcs1, &jws), Err(TokenError::Signature));
+        assert_eq!(RustCrypto.check(pss, &jws), Ok(()));
+        assert_eq!(RustCrypto.check(pkcs1, &jws), Err(TokenError::Signature));
         let forged = flip_signature(&ps);
         let jws = token::parse(&forged, 8192).unwrap();
-        assert_eq!(RawSignature.check(pss, &jws), Err(TokenError::Signature));
+        assert_eq!(RustCrypto.check(pss, &jws), Err(TokenError::Signature));
     }
 
     /// A "host" that accepts everything, to see which path a proof took.
@@ -235,9 +235,9 @@ mod tests {
         let sig = kp.sk.sign(input.as_bytes(), None);
         let proof = format!("{input}.{}", crate::b64::encode(sig.as_ref()));
         let jws = token::parse(&proof, 8192).unwrap();
-        assert_eq!(RawSignature.check(key, &jws), Ok(()));
+        assert_eq!(RustCrypto.check(key, &jws), Ok(()));
         let forged = flip_signature(&proof);
         let jws = token::parse(&forged, 8192).unwrap();
-        assert_eq!(RawSignature.check(key, &jws), Err(TokenError::Signature));
+        assert_eq!(RustCrypto.check(key, &jws), Err(TokenError::Signature));
     }
 }

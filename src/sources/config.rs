@@ -1,7 +1,7 @@
 //! `token_sources` as configured: the raw entries and their validation.
 
 use super::TokenSource;
-use crate::config::{invalid, ConfigError};
+use crate::config::error::{invalid, ConfigError};
 use serde::Deserialize;
 
 /// Most entries in `token_sources`.

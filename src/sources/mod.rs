@@ -2,15 +2,12 @@
 //! scheme, a header holding the raw token, or a cookie), and what a token that is not a
 //! JWS is, so the client learns what went wrong.
 
-mod config;
+pub mod config;
 mod cookie;
-mod shape;
 #[cfg(test)]
 mod tests;
 
-pub use config::{from_raw, RawTokenSource, MAX_SOURCES};
 pub use cookie::{MAX_COOKIE_BYTES, MAX_COOKIE_PAIRS};
-pub use shape::{Shape, ENCRYPTED, OPAQUE};
 
 use crate::token::{self, Credentials};
 use cookie::cookie;

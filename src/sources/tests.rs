@@ -1,4 +1,6 @@
 use super::*;
+use crate::token::shape::Shape;
+use config::{from_raw, RawTokenSource};
 use serde_json::json;
 
 fn sources(v: serde_json::Value) -> Result<Vec<TokenSource>, String> {

@@ -1,12 +1,15 @@
 //! Strict JWS compact parsing (RFC 7515 §7.1): sizes bounded, header and claims decoded and
 //! type-checked, nothing trusted yet.
 
-use super::Claims;
+use super::error::TokenError;
+use super::shape::Shape;
 use crate::alg::Algorithm;
-use crate::reject::TokenError;
-use crate::sources::Shape;
 use crate::{b64, json};
+use jwt_simple::claims::JWTClaims;
 use serde_json::{Map, Value};
+
+/// Claims beyond the registered ones, kept as JSON.
+pub type Claims = JWTClaims<Map<String, Value>>;
 
 /// A decoded, not yet verified, compact JWS.
 #[derive(Debug)]

@@ -2,15 +2,12 @@
 //! Nothing here is trusted yet: the header and claims are only decoded and type-checked.
 
 mod credentials;
+mod error;
 mod jws;
+pub mod shape;
 #[cfg(test)]
 mod tests;
 
 pub use credentials::{bearer, extract, is_b64token, Credentials};
-pub use jws::{parse, Jws};
-
-use jwt_simple::claims::JWTClaims;
-use serde_json::{Map, Value};
-
-/// Claims beyond the registered ones, kept as JSON.
-pub type Claims = JWTClaims<Map<String, Value>>;
+pub use error::TokenError;
+pub use jws::{parse, Claims, Jws};

@@ -1,7 +1,7 @@
 use super::*;
 use crate::alg::Algorithm;
-use crate::reject::TokenError;
 use crate::testkeys::{compact, sign_rs256};
+use crate::token::TokenError;
 
 #[test]
 fn extracts_bearer_case_insensitively() {

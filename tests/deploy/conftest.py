@@ -1,17 +1,16 @@
 """Fixtures for the delivery-path tests: the release artifacts (built once per session by scripts/dist.sh)
-and the integration harness (tests/integration/support) for running real Envoy."""
+and the harness (harness/) for running real Envoy."""
 
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
 
 from artifacts import ROOT, Dist
-
-# The integration harness (Envoy launcher, JWKS server, token minting) is shared, not copied.
-sys.path.append(str(ROOT / "tests" / "integration"))
+from harness.jwks_server import JwksServer
+from harness.keys import rsa_key
+from harness.upstream import EchoUpstream
 
 
 @pytest.fixture(scope="session")
@@ -24,9 +23,7 @@ def dist() -> Dist:
 
 @pytest.fixture(scope="session")
 def upstream():
-    """The echo upstream (support.upstream) behind every Envoy of these tests."""
-    from support.upstream import EchoUpstream
-
+    """The echo upstream (harness.upstream) behind every Envoy of these tests."""
     server = EchoUpstream()
     yield server
     server.close()
@@ -35,16 +32,12 @@ def upstream():
 @pytest.fixture(scope="session")
 def signing_key():
     """The stand-in tenant's RS256 key."""
-    from support.keys import rsa_key
-
     return rsa_key("tenant-key-1")
 
 
 @pytest.fixture(scope="session")
 def jwks(signing_key):
     """A JWKS server publishing signing_key: the stand-in for the tenant's /.well-known/jwks.json."""
-    from support.jwks_server import JwksServer
-
     server = JwksServer()
     server.publish(signing_key)
     yield server

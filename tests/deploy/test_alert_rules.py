@@ -9,9 +9,9 @@ import subprocess
 
 import yaml
 from artifacts import ROOT
-from support.envoy import Envoy
-from support.http_client import request
-from support.keys import claims, make_token
+from harness.envoy import Envoy
+from harness.http_client import request
+from harness.keys import claims, make_token
 
 RULES = ROOT / "deploy" / "prometheus" / "jwt-guard.rules.yaml"
 RULE_TESTS = ROOT / "tests" / "deploy" / "jwt-guard.rules.test.yaml"

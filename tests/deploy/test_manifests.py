@@ -19,8 +19,8 @@ import jsonschema
 import pytest
 import yaml
 from artifacts import ROOT
-from support.envoy import ENVOY_BIN, Envoy
-from support.keys import claims, make_token
+from harness.envoy import ENVOY_BIN, Envoy
+from harness.keys import claims, make_token
 
 DEPLOY = ROOT / "deploy"
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
@@ -284,11 +284,9 @@ def carriers() -> list[tuple[str, dict, str, str, dict]]:
 
 
 @pytest.mark.parametrize("kind, config, root_id, vm_id, vm_env", carriers(), ids=[c[0] for c in carriers()])
-def test_plugin_configuration_loads_in_envoy_and_enforces(tmp_path, dist, upstream, jwks, signing_key, monkeypatch,
+def test_plugin_configuration_loads_in_envoy_and_enforces(tmp_path, dist, upstream, jwks, signing_key,
                                                           kind, config, root_id, vm_id, vm_env):
     [provider] = config["providers"]
-    # The proxy's environment as the Secret wiring leaves it (Envoy passes host_env_keys from its own).
-    monkeypatch.setenv(NONCE_ENV, "c2hhcmVkLWJ5LWV2ZXJ5LXJlcGxpY2EtMzItYnl0ZXMtbG9uZw")
 
     def as_the_platform_does(bootstrap: dict) -> None:
         hcm = bootstrap["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
@@ -297,8 +295,10 @@ def test_plugin_configuration_loads_in_envoy_and_enforces(tmp_path, dist, upstre
         plugin["vm_config"]["vm_id"] = vm_id
         plugin["vm_config"]["environment_variables"] = vm_env
 
+    # The proxy's environment as the Secret wiring leaves it (Envoy passes host_env_keys from its own).
     envoy = Envoy(tmp_path / "envoy", json.dumps(config), wasm_path=dist.wasm, upstream_port=upstream.port,
-                  clusters={provider["jwks_cluster"]: jwks.port}, customize=as_the_platform_does)
+                  clusters={provider["jwks_cluster"]: jwks.port}, customize=as_the_platform_does,
+                  env={NONCE_ENV: "c2hhcmVkLWJ5LWV2ZXJ5LXJlcGxpY2EtMzItYnl0ZXMtbG9uZw"})
     try:
         envoy.start()
         envoy.wait_log(r"configured 1 provider\(s\)")

@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 from artifacts import ROOT
-from support.envoy import ENVOY_BIN, Envoy, static_cluster
-from support.http_client import request
-from support.keys import claims, make_token
-from support.local_server import LocalServer, QuietHandler
+from harness.envoy import ENVOY_BIN, Envoy, static_cluster
+from harness.http_client import request
+from harness.keys import claims, make_token
+from harness.local_server import LocalServer, QuietHandler
 
 SHIPPED = ROOT / "deploy" / "envoy" / "envoy-remote.yaml"
 

@@ -9,7 +9,7 @@ import tomllib
 
 import yaml
 from artifacts import ROOT
-from support.envoy import ENVOY_BIN
+from harness.envoy import ENVOY_BIN
 from test_manifests import UNVENDORED_KINDS, ZERO_DIGEST, validate
 
 DEPLOY = ROOT / "deploy"

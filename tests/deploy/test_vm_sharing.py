@@ -12,8 +12,8 @@ import copy
 import json
 
 import pytest
-from support.envoy import Envoy
-from support.keys import claims, make_token
+from harness.envoy import Envoy
+from harness.keys import claims, make_token
 
 ISSUER = "https://tenant.example.test/"
 AUDIENCE = "https://api.example.test"

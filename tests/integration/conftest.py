@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from support.envoy import Envoy
-from support.guard import Guard, guard_config
-from support.jwks_server import JwksServer
-from support.keys import SigningKey, ec_key, ed25519_key, rsa_key
-from support.upstream import EchoUpstream
-from support.wasm import ensure_wasm
+from harness.envoy import Envoy
+from harness.guard import Guard, guard_config
+from harness.jwks_server import JwksServer
+from harness.keys import SigningKey, ec_key, ed25519_key, rsa_key
+from harness.upstream import EchoUpstream
+from harness.wasm import ensure_wasm
 
 
 @dataclass(frozen=True)
@@ -99,8 +99,9 @@ class Launcher:
         self._instances: list[Envoy] = []
 
     def prepare(self, plugin_config: dict | str | None, *, clusters: dict[str, int] | None = None,
-                concurrency: int = 1, wasm_path=None) -> Envoy:
-        """An unstarted Envoy (for refusal checks); `wasm_path` defaults to the built filter."""
+                concurrency: int = 1, wasm_path=None, env: dict[str, str] | None = None) -> Envoy:
+        """An unstarted Envoy (for refusal checks); `wasm_path` defaults to the built filter, `env` is added to
+        Envoy's environment."""
         if plugin_config is not None and wasm_path is None:
             wasm_path = self._request.getfixturevalue("wasm_path")
         envoy = Envoy(
@@ -110,6 +111,7 @@ class Launcher:
             upstream_port=self._upstream.port,
             clusters=clusters or {},
             concurrency=concurrency,
+            env=env,
         )
         self._instances.append(envoy)
         return envoy
@@ -150,7 +152,7 @@ def session_launch(request, tmp_path_factory, upstream):
 
 @pytest.fixture(scope="session")
 def guard(session_launch, keys):
-    """The shared deployment (support.guard) with every key of the key ring published."""
+    """The shared deployment (harness.guard) with every key of the key ring published."""
     server = JwksServer()
     server.publish(*keys.all())
     envoy = session_launch(guard_config(), clusters={"jwks": server.port})

@@ -10,9 +10,9 @@ import socket
 
 import pytest
 
-from support.envoy import Envoy, access_log, wait_lines
-from support.keys import claims, make_token
-from support.plugin import AUDIENCE, issuer_of, plugin, provider
+from harness.envoy import Envoy, access_log, wait_lines
+from harness.keys import claims, make_token
+from harness.plugin import AUDIENCE, issuer_of, plugin, provider
 
 FORMAT = "%REQ(X-CASE)% %RESPONSE_CODE% %RESPONSE_CODE_DETAILS%\n"
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from corpus import ANY, BARE, CASES, build_one
-from support.hostile import assert_refused, corpus_forge, raw_request, start_with_header_limit
-from support.jwks_server import JwksServer
-from support.plugin import AUDIENCE, issuer_of, plugin, provider
+from harness.corpus import ANY, BARE, CASES, build_one
+from harness.hostile import assert_refused, corpus_forge, raw_request, start_with_header_limit
+from harness.jwks_server import JwksServer
+from harness.plugin import AUDIENCE, issuer_of, plugin, provider
 
 SKEW = 60
 CONFIG = plugin(provider("prod", refetch_cooldown_s=1), clock_skew_s=SKEW, max_token_bytes=8192,

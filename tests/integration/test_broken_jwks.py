@@ -1,4 +1,4 @@
-"""Broken key sets: every way a JWKS endpoint can fail or serve garbage (support/faults.py).
+"""Broken key sets: every way a JWKS endpoint can fail or serve garbage (harness/faults.py).
 
 One Envoy per scenario, with one provider per fault (each with its own JWKS path on one server), so all faults run
 side by side:
@@ -17,9 +17,9 @@ import time
 
 import pytest
 
-from support.faults import RecordingJwksServer, all_faults, fault_names
-from support.keys import claims, make_token
-from support.plugin import AUDIENCE, issuer_of, plugin, provider
+from harness.faults import RecordingJwksServer, all_faults, fault_names
+from harness.keys import claims, make_token
+from harness.plugin import AUDIENCE, issuer_of, plugin, provider
 
 TIMEOUT_MS = 500
 REQUESTS_DURING_FAULT = 12

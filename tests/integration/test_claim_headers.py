@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from support.guard import FORWARD_CLAIMS, ORG_CLAIM, PAYLOAD_HEADER
-from support.keys import b64url_decode
+from harness.guard import FORWARD_CLAIMS, ORG_CLAIM, PAYLOAD_HEADER
+from harness.keys import b64url_decode
 
 SPOOFED = [(name, "spoofed") for name in [*FORWARD_CLAIMS.values(), PAYLOAD_HEADER]]
 SPOOFED_MIXED_CASE = [(name.upper(), "spoofed") for name in [*FORWARD_CLAIMS.values(), PAYLOAD_HEADER]]

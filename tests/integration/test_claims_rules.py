@@ -7,10 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from support.assertions import assert_json_error, assert_no_leak, challenge
-from support.envoy import assert_refuses
-from support.keys import claims, make_token, rsa_key
-from support.plugin import AUDIENCE, issuer_of, plugin, provider
+from harness.assertions import assert_json_error, assert_no_leak, challenge
+from harness.envoy import assert_refuses
+from harness.keys import claims, make_token, rsa_key
+from harness.plugin import AUDIENCE, issuer_of, plugin, provider
 
 ROLES = "https://example.test/roles"
 RULES = [

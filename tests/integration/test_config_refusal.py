@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from support.envoy import assert_refuses
-from support.plugin import issuer_of, plugin, provider
+from harness.envoy import assert_refuses
+from harness.plugin import issuer_of, plugin, provider
 
 
 def _with_provider(**fields) -> str:

@@ -1,4 +1,4 @@
-"""Differential signature checking in real Envoy (issue 6).
+"""Differential signature checking in real Envoy.
 
 "both": every signature is checked by Envoy's BoringSSL (verify_signature, RS256/384/512) and by jwt-simple, a
 disagreement is refused and counted. With the token cache off, every valid token of every algorithm and every case
@@ -13,11 +13,11 @@ import time
 
 import pytest
 
-from corpus import CASES, build_one
-from corpus.cases import flip_signature_bit, signature_of_other
-from support.assertions import assert_invalid_token
-from support.hostile import assert_refused, corpus_forge, raw_request, start_with_header_limit
-from support.plugin import AUDIENCE, issuer_of, plugin, provider
+from harness.corpus import CASES, build_one
+from harness.corpus.cases import flip_signature_bit, signature_of_other
+from harness.assertions import assert_invalid_token
+from harness.hostile import assert_refused, corpus_forge, raw_request, start_with_header_limit
+from harness.plugin import AUDIENCE, issuer_of, plugin, provider
 
 SKEW = 60
 ALGORITHMS = ["rs256", "rs384", "rs512", "ps256", "es256", "es384", "eddsa"]

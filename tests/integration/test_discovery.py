@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from support.assertions import assert_json_error
-from support.envoy import assert_refuses
-from support.keys import claims, make_token, rsa_key
-from support.oidc_provider import API, OidcProvider
-from support.plugin import AUDIENCE, plugin, provider
+from harness.assertions import assert_json_error
+from harness.envoy import assert_refuses
+from harness.keys import claims, make_token, rsa_key
+from harness.oidc_provider import API, OidcProvider
+from harness.plugin import AUDIENCE, plugin, provider
 
 OPENID = "/.well-known/openid-configuration"
 OAUTH = "/.well-known/oauth-authorization-server"

@@ -1,6 +1,6 @@
 """DPoP (RFC 9449) in real Envoy: bound tokens need a valid, unused proof; every §4.3 check has a failing case;
 replay is refused across workers; server nonces; challenges carry both schemes. Proofs and tokens are minted with
-Python `cryptography` (support.dpop), not the crates the filter verifies with."""
+Python `cryptography` (harness.dpop), not the crates the filter verifies with."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from support.dpop import DpopKey, bound_token
-from support.http_client import request, send
-from support.keys import claims, hmac_key, jwks, make_token, rsa_key
-from support.plugin import AUDIENCE, issuer_of, plugin, provider
+from harness.dpop import DpopKey, bound_token
+from harness.http_client import request, send
+from harness.keys import claims, hmac_key, jwks, make_token, rsa_key
+from harness.plugin import AUDIENCE, issuer_of, plugin, provider
 
 ALLOWED, REQUIRED, OFF = "dp-allowed", "dp-required", "dp-off"
 SKEW_S = 5
@@ -237,14 +237,14 @@ def test_dpop_origin_replaces_the_request_origin(launch, issuer_key, client_key)
     ],
 )
 def test_bad_dpop_options_are_refused_naming_the_field(launch, issuer_key, bad, field):
-    from support.envoy import assert_refuses
+    from harness.envoy import assert_refuses
 
     envoy = launch.prepare(_config(issuer_key, **bad))
     assert_refuses(envoy, re.escape(field))
 
 
 def test_bad_provider_mode_is_refused(launch, issuer_key):
-    from support.envoy import assert_refuses
+    from harness.envoy import assert_refuses
 
     envoy = launch.prepare(plugin(_provider("p", issuer_key, "sometimes")))
     assert_refuses(envoy, "dpop")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from support.hostile import corpus_forge, raw_request, start_with_header_limit
-from support.plugin import AUDIENCE, issuer_of, plugin, provider
+from harness.hostile import corpus_forge, raw_request, start_with_header_limit
+from harness.plugin import AUDIENCE, issuer_of, plugin, provider
 
 SKEW = 60
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from cryptography.exceptions import InvalidSignature
@@ -10,10 +11,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from support.envoy import wait_refused
-from support.http_client import request
-from support.jwks_server import HUGE_BODY_BYTES, JwksServer
-from support.keys import b64url_decode, claims, hmac_key, make_token
+from harness.bootstrap import direct_response_routes, http_connection_manager, listener, static_bootstrap
+from harness.envoy import Envoy, wait_refused
+from harness.http_client import request
+from harness.jwks_server import HUGE_BODY_BYTES, JwksServer
+from harness.keys import b64url_decode, claims, hmac_key, make_token
 
 HASHES = {"256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}
 
@@ -101,7 +103,7 @@ def test_jwks_server_documents_faults_and_counters(keys):
         server.heal()
         server.delay(0.3)
         assert request(server.port, "/.well-known/jwks.json").status == 200
-        assert server.hits() == 9 and server.served() == 9 and server.hits("/t/jwks.json") == 1
+        assert server.hits() == 9 and server.wait_served(9) == 9 and server.hits("/t/jwks.json") == 1
         assert server.hits("/nothing") == 1 and server.seconds_since_last_hit() < 5
         server.reset_counters()
         assert server.hits() == 0 and server.served() == 0
@@ -124,3 +126,33 @@ def test_envoy_without_filter_proxies_to_echo_upstream(launch, jwks_server):
 def test_refusal_helper_sees_a_rejected_wasm_filter(launch, tmp_path):
     envoy = launch.prepare("{}", wasm_path=tmp_path / "missing.wasm")
     assert "missing.wasm" in wait_refused(envoy)
+
+
+def test_envoy_reports_its_process_and_filtered_stats(launch):
+    envoy = launch(None, env={"JWT_GUARD_HARNESS_CHECK": "set-by-launcher"})
+    assert b"JWT_GUARD_HARNESS_CHECK=set-by-launcher" in Path(f"/proc/{envoy.pid}/environ").read_bytes()
+    assert envoy.get("/").status == 200
+    assert 0 < envoy.rss_kib() <= envoy.peak_rss_kib()
+    assert envoy.cpu_seconds() > 0
+    only = envoy.stats(r"^cluster\.upstream\.upstream_rq_")
+    assert only and all(name.startswith("cluster.upstream.upstream_rq_") for name in only)
+    assert envoy.stat_sum(r"^cluster\.upstream\.upstream_rq_total$") >= 1
+    envoy.stop()
+    assert envoy.rss_kib() == 0
+
+
+def test_envoy_runs_a_bootstrap_of_its_own(tmp_path):
+    hcm = http_connection_manager([], direct_response_routes("from envoy\n"), stat_prefix="own")
+    config = static_bootstrap([listener(hcm, name="own")], [])
+    text = "# written verbatim\n" + json.dumps(config)
+    envoy = Envoy(tmp_path, config=text, args=("--service-node", "harness-check")).start()
+    try:
+        resp = envoy.get("/anything")
+        assert resp.status == 200 and resp.body == b"from envoy\n"
+        assert envoy.config_path.read_text() == text
+        info = json.loads(request(envoy.admin_port, "/server_info").body)
+        assert info["command_line_options"]["service_node"] == "harness-check"
+    finally:
+        envoy.stop()
+    with pytest.raises(ValueError):
+        Envoy(tmp_path / "x", config=text, customize=lambda config: None)

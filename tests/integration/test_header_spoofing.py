@@ -1,4 +1,4 @@
-"""Headers the upstream reads (issue 9 §3): inbound copies of every header jwt-guard sets are removed in every
+"""Headers the upstream reads: inbound copies of every header jwt-guard sets are removed in every
 spelling an upstream may read as the same name (any case, `_` for `-`), on anonymous routes too and for claims the
 token does not carry; claim values a hop would change are withheld, never forwarded altered."""
 
@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from support.keys import claims, jwks, make_token
-from support.plugin import AUDIENCE, issuer_of
-from support.recording import RecordingUpstream, start_envoy
+from harness.keys import claims, jwks, make_token
+from harness.plugin import AUDIENCE, issuer_of
+from harness.recording import RecordingUpstream, start_envoy
 
 ISSUER = issuer_of("prod")
 FORWARD = {"sub": "x-jwt-sub", "nick": "x-jwt-nick", "org": "x-jwt-org"}

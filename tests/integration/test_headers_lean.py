@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from support.guard import ISSUER, USERINFO
-from support.hostile import raw_request
-from support.http_client import request
-from support.keys import claims, make_token
-from support.plugin import AUDIENCE
+from harness.guard import ISSUER, USERINFO
+from harness.hostile import raw_request
+from harness.http_client import request
+from harness.keys import claims, make_token
+from harness.plugin import AUDIENCE
 
 
 def _token(guard, **overrides) -> str:

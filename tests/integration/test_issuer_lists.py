@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from support.assertions import assert_invalid_token
-from support.envoy import assert_refuses
-from support.keys import claims, make_token, rsa_key
-from support.plugin import AUDIENCE, plugin, provider
+from harness.assertions import assert_invalid_token
+from harness.envoy import assert_refuses
+from harness.keys import claims, make_token, rsa_key
+from harness.plugin import AUDIENCE, plugin, provider
 
 CUSTOM = "https://login.example.test/"
 TENANT = "https://tenant.eu.auth0.test/"

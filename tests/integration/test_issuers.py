@@ -7,9 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from support.assertions import assert_invalid_token
-from support.keys import claims, ec_key, jwks, make_token, rsa_key
-from support.plugin import AUDIENCE, plugin, provider
+from harness.assertions import assert_invalid_token
+from harness.keys import claims, ec_key, jwks, make_token, rsa_key
+from harness.plugin import AUDIENCE, plugin, provider
 
 ALPHA_ISSUER = "https://auth.tenant.test/alpha/"
 ALPHA_PATH = "/alpha/.well-known/jwks.json"  # default jwks_uri: issuer + .well-known/jwks.json

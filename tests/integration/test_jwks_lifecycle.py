@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from support.assertions import assert_invalid_token, assert_json_error
-from support.keys import claims, ec_key, make_token
-from support.plugin import AUDIENCE, issuer_of, plugin, provider
+from harness.assertions import assert_invalid_token, assert_json_error
+from harness.keys import claims, ec_key, make_token
+from harness.plugin import AUDIENCE, issuer_of, plugin, provider
 
 ISSUER = issuer_of("prod")
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from support.keys import claims, make_token
-from support.plugin import AUDIENCE, issuer_of, plugin, provider
+from harness.keys import claims, make_token
+from harness.plugin import AUDIENCE, issuer_of, plugin, provider
 
 FAULTS = {
     "status-500": ("status", 500),

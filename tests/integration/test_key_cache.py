@@ -1,4 +1,4 @@
-"""Keys and the cache (issue 9 §4): cached verdicts are bound to the verifying key's material; a key replaced under
+"""Keys and the cache: cached verdicts are bound to the verifying key's material; a key replaced under
 the same kid is picked up at once through the rate-limited refetch; a key verifies only its declared alg, and a key
 without alg only its type's default unless `algorithms` lists more."""
 
@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from support.assertions import assert_invalid_token
-from support.keys import SigningKey, claims, ec_key, make_token, rsa_key
-from support.plugin import AUDIENCE, issuer_of, plugin, provider
+from harness.assertions import assert_invalid_token
+from harness.keys import SigningKey, claims, ec_key, make_token, rsa_key
+from harness.plugin import AUDIENCE, issuer_of, plugin, provider
 
 ISSUER = issuer_of("prod")
 

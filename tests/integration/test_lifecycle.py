@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import time
 
-from support.keys import claims, make_token
-from support.plugin import AUDIENCE, issuer_of, plugin, provider
+from harness.keys import claims, make_token
+from harness.plugin import AUDIENCE, issuer_of, plugin, provider
 
 
 def _token(keys) -> str:

@@ -1,4 +1,4 @@
-"""Methods (issue 9 §2): a rule listing GET governs HEAD; method-override headers make the request be judged as
+"""Methods: a rule listing GET governs HEAD; method-override headers make the request be judged as
 the strictest of its method and every override value; `method_override: "strip"` removes them instead."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from support.assertions import assert_insufficient_scope, assert_missing_token
-from support.keys import claims, jwks, make_token
-from support.plugin import AUDIENCE, issuer_of
-from support.recording import RecordingUpstream, start_envoy
+from harness.assertions import assert_insufficient_scope, assert_missing_token
+from harness.keys import claims, jwks, make_token
+from harness.plugin import AUDIENCE, issuer_of
+from harness.recording import RecordingUpstream, start_envoy
 
 ISSUER = issuer_of("prod")
 RULES = [

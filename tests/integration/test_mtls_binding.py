@@ -9,11 +9,11 @@ import ssl
 
 import pytest
 
-from support.dpop import CertificateAuthority, bound_token
-from support.envoy import Envoy
-from support.http_client import send
-from support.keys import claims, jwks, make_token, rsa_key
-from support.plugin import AUDIENCE, issuer_of, plugin, provider
+from harness.dpop import CertificateAuthority, bound_token
+from harness.envoy import Envoy
+from harness.http_client import send
+from harness.keys import claims, jwks, make_token, rsa_key
+from harness.plugin import AUDIENCE, issuer_of, plugin, provider
 
 
 @pytest.fixture(scope="module")

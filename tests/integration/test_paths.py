@@ -1,4 +1,4 @@
-"""Paths: the requirement applied is never looser than the one any reading of the path selects (issue 9 §1).
+"""Paths: the requirement applied is never looser than the one any reading of the path selects.
 
 Three HCM setups (no normalisation, normalize_path + merge_slashes, the README's set); Envoy routes /admin
 (case-insensitively, like a case-insensitive upstream) to a separate recording cluster. Without the admin scope,
@@ -11,10 +11,10 @@ import json
 
 import pytest
 
-from support.assertions import assert_missing_token
-from support.keys import claims, jwks, make_token
-from support.plugin import AUDIENCE, issuer_of
-from support.recording import HCM_SETUPS, RecordingUpstream, split_routes, start_envoy, upstream_readings, with_hcm
+from harness.assertions import assert_missing_token
+from harness.keys import claims, jwks, make_token
+from harness.plugin import AUDIENCE, issuer_of
+from harness.recording import HCM_SETUPS, RecordingUpstream, split_routes, start_envoy, upstream_readings, with_hcm
 
 ISSUER = issuer_of("prod")
 RULES = [

@@ -6,9 +6,9 @@ import re
 import threading
 import time
 
-from support.http_client import request
-from support.keys import claims, make_token
-from support.plugin import AUDIENCE, issuer_of, plugin, provider
+from harness.http_client import request
+from harness.keys import claims, make_token
+from harness.plugin import AUDIENCE, issuer_of, plugin, provider
 
 REFRESH_S = 2
 WINDOW_S = 3 * REFRESH_S + 0.5

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from support.envoy import assert_refuses, plugin_log_lines
-from support.keys import claims, make_token, rsa_key
-from support.plugin import AUDIENCE, issuer_of, plugin, provider
+from harness.envoy import assert_refuses, plugin_log_lines
+from harness.keys import claims, make_token, rsa_key
+from harness.plugin import AUDIENCE, issuer_of, plugin, provider
 
 RULES = [
     {"prefix": "/trial", "mode": "report", "scopes": ["read:trial"]},

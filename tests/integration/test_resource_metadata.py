@@ -10,10 +10,10 @@ import urllib.request
 
 import pytest
 
-from support.envoy import Envoy
-from support.http_client import request
-from support.keys import jwks, rsa_key
-from support.plugin import issuer_of, plugin, provider
+from harness.envoy import Envoy
+from harness.http_client import request
+from harness.keys import jwks, rsa_key
+from harness.plugin import issuer_of, plugin, provider
 
 RESOURCE_PATH = "/mcp"
 
@@ -116,7 +116,7 @@ def test_served_at_both_well_known_paths_locally(envoy):
     ],
 )
 def test_bad_metadata_is_refused_naming_the_field(launch, metadata, field):
-    from support.envoy import assert_refuses
+    from harness.envoy import assert_refuses
 
     key = rsa_key("meta-2")
     config = plugin(provider("meta", cluster=None, jwks_cluster=None, jwks=json.dumps(jwks(key))),

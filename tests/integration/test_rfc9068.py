@@ -6,10 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from support.assertions import assert_invalid_token
-from support.keys import claims, make_token, rsa_key
-from support.oidc_provider import API, DEFAULT_CLIENT, OidcProvider, token_claims, token_header
-from support.plugin import AUDIENCE, issuer_of, plugin, provider
+from harness.assertions import assert_invalid_token
+from harness.keys import claims, make_token, rsa_key
+from harness.oidc_provider import API, DEFAULT_CLIENT, OidcProvider, token_claims, token_header
+from harness.plugin import AUDIENCE, issuer_of, plugin, provider
 
 OTHER_API = "https://other-api.example.test"
 

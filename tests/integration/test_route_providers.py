@@ -1,4 +1,4 @@
-"""Several tenants in one deployment (issue 9 §5): a rule's `providers` accepts only those issuers' tokens
+"""Several tenants in one deployment: a rule's `providers` accepts only those issuers' tokens
 (401 invalid_token "issuer not accepted for this route" otherwise), and `forward_provider_header` tells the upstream
 which provider verified the token."""
 
@@ -8,11 +8,11 @@ import json
 
 import pytest
 
-from support.assertions import assert_invalid_token
-from support.envoy import assert_refuses
-from support.keys import claims, jwks, make_token, rsa_key
-from support.plugin import AUDIENCE, issuer_of
-from support.recording import RecordingUpstream, start_envoy
+from harness.assertions import assert_invalid_token
+from harness.envoy import assert_refuses
+from harness.keys import claims, jwks, make_token, rsa_key
+from harness.plugin import AUDIENCE, issuer_of
+from harness.recording import RecordingUpstream, start_envoy
 
 
 def tenant(name: str, key) -> dict:

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from support.keys import claims, jwks, make_token, rsa_key
-from support.plugin import AUDIENCE, issuer_of, plugin, provider
+from harness.keys import claims, jwks, make_token, rsa_key
+from harness.plugin import AUDIENCE, issuer_of, plugin, provider
 
 MFA = "http://schemas.openid.net/pape/policies/2007/06/multi-factor"
 RULES = [
@@ -90,7 +90,7 @@ def test_an_old_sign_in_gets_max_age(envoy, key):
     ],
 )
 def test_bad_step_up_rules_are_refused_naming_the_field(launch, key, rule, field):
-    from support.envoy import assert_refuses
+    from harness.envoy import assert_refuses
 
     config = plugin(provider("step", cluster=None, jwks_cluster=None, jwks=json.dumps(jwks(key))), rules=[rule])
     assert_refuses(launch.prepare(config), re.escape(field))

@@ -7,11 +7,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from support.assertions import assert_invalid_token, assert_json_error, assert_missing_token, challenge
-from support.envoy import assert_refuses
-from support.keys import claims, make_token, rsa_key
-from support.oidc_provider import API, OidcProvider
-from support.plugin import AUDIENCE, issuer_of, plugin, provider
+from harness.assertions import assert_invalid_token, assert_json_error, assert_missing_token, challenge
+from harness.envoy import assert_refuses
+from harness.keys import claims, make_token, rsa_key
+from harness.oidc_provider import API, OidcProvider
+from harness.plugin import AUDIENCE, issuer_of, plugin, provider
 
 SOURCES = [
     {"header": "authorization", "scheme": "Bearer"},

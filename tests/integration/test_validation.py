@@ -10,10 +10,10 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from support.assertions import assert_invalid_token, assert_json_error, assert_missing_token, challenge
-from support.guard import CLOCK_SKEW_S, ISSUER, USERINFO
-from support.keys import SigningKey, b64url, b64url_decode, claims, ec_key, hmac_key, make_token, rsa_key
-from support.plugin import AUDIENCE
+from harness.assertions import assert_invalid_token, assert_json_error, assert_missing_token, challenge
+from harness.guard import CLOCK_SKEW_S, ISSUER, USERINFO
+from harness.keys import SigningKey, b64url, b64url_decode, claims, ec_key, hmac_key, make_token, rsa_key
+from harness.plugin import AUDIENCE
 
 
 def now() -> int:
@@ -191,7 +191,7 @@ def test_other_auth_scheme_counts_as_missing_token(guard):
 
 def test_two_authorization_headers_are_an_invalid_request(guard):
     # RFC 6750 suggests 400 for invalid_request; jwt-guard answers 401 so that every
-    # credential it cannot accept gets the same status (issue 4). Envoy may join the two
+    # credential it cannot accept gets the same status. Envoy may join the two
     # headers with a comma before the filter sees them; either way it is invalid_request.
     token = guard.token()
     before = guard.metric("denied.invalid_request")

@@ -1,5 +1,5 @@
 //! Where does a jwt-guard verification spend its time? Times each step of the uncached
-//! path natively, per algorithm, on tokens minted by bench/bench.py:
+//! path natively, per algorithm, on tokens minted by the bench (bench/tokens.py):
 //!
 //!   profile TOKENS_DIR [--quick]        print a Markdown table of µs per step
 //!   profile TOKENS_DIR --callgrind ALG  run only full decisions (cache off) for callgrind
@@ -9,13 +9,13 @@
 //! shows what each step costs as wasm; `--quick` uses fewer tokens there, where RSA is slow.
 
 use jwt_guard::authz::{self, Context, Request, Verdict};
-use jwt_guard::cache::{self, TokenCache, Verified};
+use jwt_guard::cache::{self, TokenCache};
 use jwt_guard::config::{Config, KeySource, DEFAULT_TOKEN_CACHE_SIZE};
 use jwt_guard::jwks::KeySet;
 use jwt_guard::token::{self, Jws};
 use jwt_guard::signature::jwtsimple::JwtSimple;
 use jwt_guard::signature::SignatureCheck;
-use jwt_guard::verify::{self, Window};
+use jwt_guard::verify::{self, Verified, Window};
 use jwt_simple::prelude::{Base64UrlSafeNoPadding, JWTClaims, NoCustomClaims, Token};
 use jwt_simple::reexports::ct_codecs::Decoder;
 use jwt_simple::reexports::serde_json;

@@ -7,10 +7,13 @@ mod sender;
 
 use super::*;
 use crate::alg::Algorithm;
-use crate::config::KeySource;
-use crate::reject::TokenError;
+use crate::cache::TokenCache;
+use crate::config::{Config, KeySource};
+use crate::jwks::KeySet;
+use crate::reject::Denial;
 use crate::signature::jwtsimple::JwtSimple;
 use crate::testkeys::{self, sign_es256, sign_es256_next, sign_rs256};
+use crate::token::TokenError;
 
 const NOW: u64 = 1_800_000_000;
 

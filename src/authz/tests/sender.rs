@@ -3,14 +3,14 @@
 
 use super::*;
 use crate::config::KeySource;
-use crate::sender::check::SenderError;
+use crate::sender::check::{Runtime, SenderError};
 use crate::sender::dpop::nonce::Nonces;
 use crate::sender::dpop::proof::tests::{public_jwk, sign};
 use crate::sender::dpop::proof::ProofError;
-use crate::sender::dpop::store::fake::Fake;
 use crate::sender::scheme::SchemeError;
+use crate::shared::fake::Fake;
 use crate::signature::jwtsimple::JwtSimple;
-use crate::signature::rustcrypto::RawSignature;
+use crate::signature::rustcrypto::RustCrypto;
 use crate::testkeys::{self, sign_rs256};
 
 const NOW: u64 = 1_800_000_000;
@@ -74,10 +74,12 @@ impl World {
 
     fn run(&mut self, path: &str, auth: &str, proofs: &[&str]) -> Verdict {
         let rt = Runtime {
+            settings: &self.cfg.dpop,
+            skew_s: self.cfg.clock_skew_s,
             store: &self.store,
             secret: [3; 32],
             nonces: self.nonces.as_ref(),
-            backend: &RawSignature,
+            backend: &RustCrypto,
         };
         let ctx = Context {
             config: &self.cfg,
@@ -218,10 +220,12 @@ fn a_resumed_request_keeps_its_proof() {
     };
     assert_eq!(provider, 1);
     let rt = Runtime {
+        settings: &w.cfg.dpop,
+        skew_s: w.cfg.clock_skew_s,
         store: &w.store,
         secret: [3; 32],
         nonces: None,
-        backend: &RawSignature,
+        backend: &RustCrypto,
     };
     let ctx = Context {
         config: &w.cfg,

@@ -5,13 +5,14 @@
 mod discover;
 
 use super::answer::{self, Answer, FetchError};
-use super::{Counter, Gauge, Host, SharedError};
+use super::host::{Counter, Gauge, Host};
 use crate::alg::Algorithm;
-use crate::config::{Provider, RemoteJwks};
-use crate::discovery::Kind;
+use crate::config::{Discovered, Provider, RemoteJwks};
+use crate::discovery::{Endpoint, Kind};
 use crate::jwks::{JwksError, KeySet};
 use crate::schedule::FetchState;
-use discover::Discovery;
+use crate::shared::SharedError;
+use discover::{Discovery, Found};
 
 /// Attempts at a compare-and-swap update before giving up for this round.
 const CAS_ATTEMPTS: usize = 8;
@@ -87,6 +88,22 @@ impl Remote {
             want: Want::Nothing,
             callout: None,
         }
+    }
+
+    /// The state of discovered provider `index`; its records are named after its issuer
+    /// and the discovery URL.
+    pub fn discovered(index: usize, provider: &Provider, discovered: &Discovered) -> Remote {
+        let openid = &discovered.plan.openid;
+        // Not fetched before a document names the real endpoint.
+        let unknown = RemoteJwks {
+            cluster: discovered.jwks_cluster.clone(),
+            uri: openid.url.clone(),
+            authority: openid.authority.clone(),
+            path: openid.path.clone(),
+        };
+        let mut remote = Remote::new(index, provider, &unknown);
+        remote.discovery = Some(Discovery::new(discovered, &remote.fetch_record));
+        remote
     }
 
     /// The keys to verify with at `now`: none before the first load or once stale.
@@ -395,5 +412,38 @@ impl Remote {
             self.state.retry_after_s(now)
         );
         host.count(Counter::FetchFailure(self.index), 1);
+    }
+
+    /// The next callout of a round that has more than one: renews the shared lease first.
+    fn fetch_next(&mut self, host: &mut dyn Host, document: Option<Kind>) {
+        let (now, timeout_ms) = (host.now_ms(), self.timeout_ms);
+        self.update(host, |s| {
+            s.claim(now, timeout_ms, false);
+            true
+        });
+        self.fetch(host, document);
+    }
+
+    /// Acts on a discovery document: fetches what it leads to, or fails the round.
+    fn on_document(&mut self, host: &mut dyn Host, kind: Kind, answer: Answer<'_>) {
+        let retry_after_ms = answer.retry_after_ms();
+        let Some(d) = &self.discovery else {
+            return;
+        };
+        match d.on_document(host, (self.index, &self.name), kind, answer) {
+            Found::Keys(jwks) => {
+                self.use_endpoint(jwks);
+                self.fetch_next(host, None);
+            }
+            Found::Document(next) => self.fetch_next(host, Some(next)),
+            Found::Nothing(why) => self.failed(host, &why, retry_after_ms),
+        }
+    }
+
+    /// Fetches keys from `jwks` (a discovery document's `jwks_uri`) from now on.
+    fn use_endpoint(&mut self, jwks: Endpoint) {
+        self.jwks.uri = jwks.url;
+        self.jwks.authority = jwks.authority;
+        self.jwks.path = jwks.path;
     }
 }

@@ -2,7 +2,8 @@
 //! recorded callouts and metrics.
 
 use crate::config::{Config, RemoteJwks};
-use crate::lifecycle::{Answer, Counter, Gauge, Host, SharedError, Worker};
+use crate::lifecycle::{Answer, Counter, Gauge, Host, Worker};
+use crate::shared::{SharedData, SharedError};
 use crate::signature::backend::Backend;
 use crate::signature::jwtsimple::JwtSimple;
 use std::cell::{Cell, RefCell};
@@ -90,22 +91,14 @@ pub fn answer(status: Option<u16>, body: &str, retry_after: Option<&str>) -> Ans
     }
 }
 
-impl Host for Fake {
-    fn now_ms(&self) -> u64 {
-        self.process.clock.get()
-    }
-
-    fn random(&mut self) -> u64 {
-        self.random
-    }
-
+impl SharedData for Fake {
     fn shared_get(&self, key: &str) -> Option<(Vec<u8>, u32)> {
         let suffix = key.rsplit('.').next().unwrap().to_string();
         *self.reads.borrow_mut().entry(suffix).or_default() += 1;
         self.process.store.borrow().data.get(key).cloned()
     }
 
-    fn shared_set(&mut self, key: &str, value: &[u8], cas: u32) -> Result<(), SharedError> {
+    fn shared_set(&self, key: &str, value: &[u8], cas: u32) -> Result<(), SharedError> {
         let mut store = self.process.store.borrow_mut();
         let current = store.data.get(key).map_or(0, |(_, v)| *v);
         if cas != 0 && cas != current {
@@ -117,6 +110,16 @@ impl Host for Fake {
             .data
             .insert(key.to_string(), (value.to_vec(), version));
         Ok(())
+    }
+}
+
+impl Host for Fake {
+    fn now_ms(&self) -> u64 {
+        self.process.clock.get()
+    }
+
+    fn random(&mut self) -> u64 {
+        self.random
     }
 
     fn dispatch(&mut self, jwks: &RemoteJwks, _timeout_ms: u64) -> Result<u32, String> {

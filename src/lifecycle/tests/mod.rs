@@ -6,8 +6,9 @@ mod fake;
 
 use super::{Answer, Counter, Outcome, Worker, BUSY_TICK_MS, IDLE_TICK_MS};
 use crate::authz::Request;
-use crate::reject::{Denial, Reason, TokenError};
+use crate::reject::{Denial, Reason};
 use crate::testkeys::{jwks, rsa_jwk, sign_rs256};
+use crate::token::TokenError;
 use fake::{answer, Fake, Process};
 
 const T0: u64 = 1_800_000_000_000;

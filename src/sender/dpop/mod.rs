@@ -1,6 +1,7 @@
 //! DPoP (RFC 9449), read in the request's order: [`proof`] (the `DPoP` header checked as
 //! §4.3 requires, with [`htu`] and [`jwk`]), [`nonce`] (§8 server nonces) and [`replay`]
-//! (one use per `jti` for the whole process, over the compare-and-swap [`store`]).
+//! (one use per `jti` for the whole process, in shared data, keyed by the process
+//! [`secret`]).
 //! [`settings`] holds the configuration pieces.
 
 pub mod htu;
@@ -8,5 +9,5 @@ pub mod jwk;
 pub mod nonce;
 pub mod proof;
 pub mod replay;
+pub mod secret;
 pub mod settings;
-pub mod store;

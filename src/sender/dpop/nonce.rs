@@ -1,6 +1,6 @@
 //! DPoP server nonces (RFC 9449 §8), derived rather than stored: a nonce is a time step
 //! and a keyed BLAKE3 MAC of it under the process secret (kept in shared data, see
-//! [`super::store::shared_secret`]), so every worker issues and accepts the same values
+//! [`super::secret::shared_secret`]), so every worker issues and accepts the same values
 //! without any per-nonce state. A nonce is current for its step and the next one.
 
 use crate::b64;

@@ -8,9 +8,9 @@ use super::jwk::{JwkError, ProofKey};
 use super::nonce::Nonces;
 use crate::alg::Algorithm;
 use crate::json;
-use crate::reject::TokenError;
 use crate::signature::SignatureCheck;
 use crate::token;
+use crate::token::TokenError;
 use serde_json::{Map, Value};
 
 /// Largest proof accepted, in bytes (an RSA-4096 `jwk` and signature fit).
@@ -125,9 +125,9 @@ impl ProofError {
     }
 }
 
-/// What the request says, for the proof to match.
+/// What the proof must match: the request's method and URI, and its access token.
 #[derive(Debug, Clone, Copy)]
-pub struct Request<'a> {
+pub struct Expected<'a> {
     /// `:method`.
     pub method: &'a str,
     /// The origin clients address (`dpop_origin`, else `:scheme` + `:authority`).
@@ -174,7 +174,7 @@ pub fn single<'a>(values: &[&'a str]) -> Result<&'a str, ProofError> {
 /// Checks `proof` against `req` at `now`; the signature goes through `backend`.
 pub fn check(
     proof: &str,
-    req: &Request<'_>,
+    req: &Expected<'_>,
     policy: &Policy<'_>,
     now: u64,
     backend: &dyn SignatureCheck,

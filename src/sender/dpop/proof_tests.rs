@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::b64;
-use crate::signature::rustcrypto::RawSignature;
+use crate::signature::rustcrypto::RustCrypto;
 use crate::testkeys::compact;
 use jwt_simple::prelude::ECDSAP256PublicKeyLike;
 use p256::ecdsa::signature::Signer;
@@ -56,7 +56,7 @@ fn claims(extra: &str) -> String {
 
 fn run_with(proof: &str, nonces: Option<&Nonces>, algs: &[Algorithm]) -> Result<Proof, ProofError> {
     let origin = Origin::parse("https://api.example.com").unwrap();
-    let req = Request {
+    let req = Expected {
         method: "POST",
         origin: &origin,
         path: "/orders?x=1",
@@ -68,7 +68,7 @@ fn run_with(proof: &str, nonces: Option<&Nonces>, algs: &[Algorithm]) -> Result<
         skew_s: 5,
         nonces,
     };
-    check(proof, &req, &policy, NOW, &RawSignature)
+    check(proof, &req, &policy, NOW, &RustCrypto)
 }
 
 fn run(proof: &str) -> Result<Proof, ProofError> {
@@ -291,7 +291,7 @@ fn verifies_a_proof_minted_by_another_implementation() {
     // Minted with Python `cryptography` by tests/integration/support/dpop.py.
     let v: Value = serde_json::from_str(include_str!("../../vectors/dpop_proof.json")).unwrap();
     let origin = Origin::parse("https://api.example.com").unwrap();
-    let req = Request {
+    let req = Expected {
         method: "POST",
         origin: &origin,
         path: "/orders",
@@ -305,11 +305,11 @@ fn verifies_a_proof_minted_by_another_implementation() {
     };
     let proof = v["proof"].as_str().unwrap();
     let now = v["iat"].as_u64().unwrap();
-    let checked = check(proof, &req, &policy, now, &RawSignature).unwrap();
+    let checked = check(proof, &req, &policy, now, &RustCrypto).unwrap();
     assert_eq!(checked.jkt, v["jkt"].as_str().unwrap());
     assert_eq!(checked.jti, "vector-1");
     assert_eq!(
-        check(proof, &req, &policy, now + 61, &RawSignature),
+        check(proof, &req, &policy, now + 61, &RustCrypto),
         Err(ProofError::IssuedAt)
     );
 }

@@ -13,7 +13,7 @@
 //! mean 176 of 256). A full bucket refuses the proof (fail closed); the client's next
 //! proof lands elsewhere.
 
-use super::store::{CasStore, StoreError};
+use crate::shared::{SharedData, SharedError};
 
 /// Buckets per slice.
 pub const BUCKETS: usize = 2048;
@@ -78,12 +78,12 @@ impl ReplayCache {
 
     /// Creates every bucket key, so no worker can later overwrite one another worker
     /// created (Envoy ignores `cas` for absent keys). Run before serving requests.
-    pub fn ensure(&self, store: &dyn CasStore) {
+    pub fn ensure(&self, store: &dyn SharedData) {
         for slot in 0..2 {
             for bucket in 0..self.buckets as u64 {
                 let key = Self::key(slot, bucket);
-                if store.get(&key).is_none() {
-                    let _ = store.set(&key, &[], None);
+                if store.shared_get(&key).is_none() {
+                    let _ = store.shared_set(&key, &[], 0);
                 }
             }
         }
@@ -92,7 +92,7 @@ impl ReplayCache {
     /// Records a proof's `fingerprint` at `now`, or says it was seen in this or the last slice.
     pub fn check_and_record(
         &self,
-        store: &dyn CasStore,
+        store: &dyn SharedData,
         fingerprint: u64,
         now: u64,
     ) -> Result<(), ReplayError> {
@@ -100,7 +100,7 @@ impl ReplayCache {
         let bucket = fingerprint % self.buckets as u64;
         if let Some(previous) = epoch.checked_sub(1) {
             let key = Self::key(previous % 2, bucket);
-            if let Some((value, _)) = store.get(&key) {
+            if let Some((value, _)) = store.shared_get(&key) {
                 if self.entries_of(&value, previous).contains(&fingerprint) {
                     return Err(ReplayError::Replayed);
                 }
@@ -108,7 +108,7 @@ impl ReplayCache {
         }
         let key = Self::key(epoch % 2, bucket);
         for _ in 0..MAX_ATTEMPTS {
-            let (mut entries, cas) = match store.get(&key) {
+            let (mut entries, cas) = match store.shared_get(&key) {
                 Some((value, cas)) => (self.entries_of(&value, epoch), Some(cas)),
                 None => (Vec::new(), None),
             };
@@ -119,10 +119,10 @@ impl ReplayCache {
                 return Err(ReplayError::Unrecorded);
             }
             entries.push(fingerprint);
-            match store.set(&key, &self.encode(epoch, &entries), cas) {
+            match store.shared_set(&key, &self.encode(epoch, &entries), cas.unwrap_or(0)) {
                 Ok(()) => return Ok(()),
-                Err(StoreError::CasMismatch) => continue,
-                Err(StoreError::Unavailable) => return Err(ReplayError::Unrecorded),
+                Err(SharedError::CasMismatch) => continue,
+                Err(SharedError::Failed) => return Err(ReplayError::Unrecorded),
             }
         }
         Err(ReplayError::Unrecorded)
@@ -160,8 +160,9 @@ impl ReplayCache {
 
 #[cfg(test)]
 mod tests {
-    use super::super::store::fake::Fake;
     use super::*;
+    use crate::shared::fake::Fake;
+    use crate::shared::SharedData;
 
     const NOW: u64 = 1_800_000_000;
 
@@ -248,7 +249,7 @@ mod tests {
         assert_eq!(a.check_and_record(&store, 5, NOW), Ok(()));
         for slot in 0..2 {
             store
-                .set(&ReplayCache::key(slot, 2), b"\xff\x00garbage", None)
+                .shared_set(&ReplayCache::key(slot, 2), b"\xff\x00garbage", 0)
                 .unwrap();
         }
         assert_eq!(a.check_and_record(&store, 2, NOW), Ok(()));

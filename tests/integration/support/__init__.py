@@ -1,1 +1,4 @@
-"""Test harness for jwt-guard: token minting, a JWKS server, an echo upstream and an Envoy launcher."""
+"""Former home of the test harness, now the top-level package `harness` (import that instead).
+
+Each module here re-exports the harness module of the same name, so tests written before the move keep working.
+"""

@@ -1,6 +1,7 @@
-//! [`TokenError`]: why a presented token is not valid, and the reason it counts under.
+//! [`TokenError`]: why a presented token is not valid (the reason it counts under is
+//! `reject`'s business).
 
-use super::Reason;
+use super::shape::{ENCRYPTED, OPAQUE};
 
 /// Why a presented token is not valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,26 +39,6 @@ pub enum TokenError {
 }
 
 impl TokenError {
-    /// The reason this failure is counted under.
-    pub fn reason(self) -> Reason {
-        match self {
-            TokenError::Malformed(_) => Reason::Malformed,
-            TokenError::Claims(_) | TokenError::MissingExpiry => Reason::Claims,
-            TokenError::Algorithm(_) => Reason::Algorithm,
-            TokenError::UnknownIssuer => Reason::UnknownIssuer,
-            TokenError::IssuerNotAccepted => Reason::IssuerNotAccepted,
-            TokenError::Expired => Reason::Expired,
-            TokenError::NotYetValid => Reason::NotYetValid,
-            TokenError::Audience => Reason::Audience,
-            TokenError::UnknownKey => Reason::UnknownKey,
-            TokenError::Signature => Reason::Signature,
-            TokenError::NotJwt => Reason::NotJwt,
-            TokenError::Encrypted => Reason::Encrypted,
-            TokenError::Profile(_) => Reason::Profile,
-            TokenError::Client => Reason::Client,
-        }
-    }
-
     /// A short description for the client.
     pub fn description(self) -> String {
         match self {
@@ -72,8 +53,8 @@ impl TokenError {
             TokenError::Audience => "audience not accepted".into(),
             TokenError::UnknownKey => "unknown key (kid) for this issuer".into(),
             TokenError::Signature => "signature verification failed".into(),
-            TokenError::NotJwt => crate::sources::OPAQUE.into(),
-            TokenError::Encrypted => crate::sources::ENCRYPTED.into(),
+            TokenError::NotJwt => OPAQUE.into(),
+            TokenError::Encrypted => ENCRYPTED.into(),
             TokenError::Profile(why) => why.into(),
             TokenError::Client => "client not accepted".into(),
         }

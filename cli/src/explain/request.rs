@@ -1,0 +1,187 @@
+//! The explained request's headers, read the way the filter's HTTP context reads Envoy's
+//! header map: inbound copies of the headers jwt-guard sets are removed first, then the
+//! token headers, method overrides, `DPoP` proofs and origin are read with the core's own
+//! helpers ([`jwt_guard::lifecycle::headers`]).
+
+use super::{Inputs, Unusable};
+use jwt_guard::authz::Request;
+use jwt_guard::config::Config;
+use jwt_guard::lifecycle::headers;
+use jwt_guard::reject::Reply;
+use jwt_guard::sender::dpop::htu::Origin;
+use jwt_guard::sources::TokenSource;
+
+/// Header names Envoy keeps as one line, joining repeated values with `,` (its inline
+/// request headers among those the filter reads).
+const JOINED: [&str; 1] = ["authorization"];
+
+/// A request's header map, as Envoy hands it to the filter.
+pub struct Headers {
+    /// (lower-case name, value) in order; pseudo-headers first.
+    pub map: Vec<(String, Vec<u8>)>,
+    /// Inbound headers removed because jwt-guard sets them.
+    pub stripped: Vec<String>,
+}
+
+/// Splits `Name: value` (a pseudo-header's name keeps its leading `:`).
+fn split_header(line: &str) -> Option<(String, String)> {
+    let start = usize::from(line.starts_with(':'));
+    let colon = line.get(start..)?.find(':')? + start;
+    let name = line.get(..colon)?.trim();
+    let value = line.get(colon + 1..)?.trim_start_matches([' ', '\t']);
+    if name.is_empty() || name.len() <= start {
+        return None;
+    }
+    Some((name.to_ascii_lowercase(), value.to_string()))
+}
+
+/// The header line that carries `token` for the configuration's first token source.
+fn token_header(config: &Config, token: &str) -> (String, String) {
+    match config.token_sources.first() {
+        Some(TokenSource::Header {
+            name,
+            scheme: Some(scheme),
+        }) => (name.clone(), format!("{scheme} {token}")),
+        Some(TokenSource::Header { name, scheme: None }) => (name.clone(), token.to_string()),
+        Some(TokenSource::Cookie { name }) => ("cookie".to_string(), format!("{name}={token}")),
+        None => ("authorization".to_string(), format!("Bearer {token}")),
+    }
+}
+
+impl Headers {
+    /// The header map of the request `inputs` describe.
+    pub fn build(inputs: &Inputs, config: &Config) -> Result<Headers, Unusable> {
+        let mut lines: Vec<(String, String)> = Vec::new();
+        for (i, line) in inputs.headers.iter().enumerate() {
+            // The line is not echoed: it may carry a credential.
+            let pair = split_header(line).ok_or_else(|| {
+                Unusable(format!("--header number {}: expected 'Name: value'", i + 1))
+            })?;
+            lines.push(pair);
+        }
+        if let Some(token) = &inputs.token {
+            lines.push(token_header(config, token));
+        }
+        let mut map: Vec<(String, Vec<u8>)> = vec![
+            (":method".into(), inputs.method.clone().into_bytes()),
+            (":path".into(), inputs.path.clone().into_bytes()),
+            (
+                ":authority".into(),
+                inputs
+                    .host
+                    .clone()
+                    .unwrap_or_else(|| "localhost".into())
+                    .into_bytes(),
+            ),
+            (":scheme".into(), b"https".to_vec()),
+        ];
+        for (name, value) in lines {
+            let existing = map.iter_mut().find(|(n, _)| *n == name);
+            match existing {
+                Some((_, v)) if name.starts_with(':') => *v = value.into_bytes(),
+                Some((_, v)) if JOINED.contains(&name.as_str()) => {
+                    v.push(b',');
+                    v.extend_from_slice(value.as_bytes());
+                }
+                _ => map.push((name, value.into_bytes())),
+            }
+        }
+        let managed: Vec<&str> = config.managed_headers().collect();
+        let mut stripped = Vec::new();
+        map.retain(|(name, _)| {
+            let ours = managed.contains(&name.as_str());
+            if ours && !stripped.contains(name) {
+                stripped.push(name.clone());
+            }
+            !ours
+        });
+        Ok(Headers { map, stripped })
+    }
+
+    /// The first value of `name`, as Envoy's single-header read gives it.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.map
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| headers::text(v.clone()))
+    }
+
+    fn all(&self) -> Vec<(String, Vec<u8>)> {
+        self.map.clone()
+    }
+
+    /// The protected-resource metadata reply, when the request asks for that document.
+    pub fn metadata(&self, config: &Config) -> Option<Reply> {
+        let method = self.get(":method").unwrap_or_default();
+        let path = self.get(":path").unwrap_or_default();
+        config.resource_metadata.as_ref()?.answer(&method, &path)
+    }
+
+    /// What the decision reads, gathered as the HTTP context gathers it for `config`.
+    pub fn parts(&self, config: &Config) -> Parts {
+        let dpop = headers::every("dpop", self.get("dpop").is_some(), || self.all());
+        let origin = headers::origin(!dpop.is_empty(), || {
+            (self.get(":scheme"), self.get(":authority"))
+        });
+        Parts {
+            method: self.get(":method").unwrap_or_default(),
+            path: self.get(":path").unwrap_or_default(),
+            token_headers: headers::token_headers(config, |n| self.get(n), || self.all()),
+            overrides: headers::method_overrides(config, |n| self.get(n).is_some(), || self.all()),
+            dpop,
+            origin,
+        }
+    }
+}
+
+/// The owned parts a [`Request`] borrows.
+pub struct Parts {
+    pub method: String,
+    pub path: String,
+    pub token_headers: Vec<(String, String)>,
+    pub overrides: Vec<String>,
+    pub dpop: Vec<String>,
+    pub origin: Option<Origin>,
+}
+
+impl Parts {
+    /// Calls `f` with the core's view of the request.
+    pub fn with<T>(&self, f: impl FnOnce(&Request<'_>) -> T) -> T {
+        let token_headers: Vec<(&str, &str)> = self
+            .token_headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let overrides: Vec<&str> = self.overrides.iter().map(String::as_str).collect();
+        let dpop: Vec<&str> = self.dpop.iter().map(String::as_str).collect();
+        f(&Request {
+            method: &self.method,
+            path: &self.path,
+            token_headers: &token_headers,
+            method_overrides: &overrides,
+            dpop: &dpop,
+            origin: self.origin.as_ref(),
+            peer_certificate: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_lines() {
+        assert_eq!(
+            split_header("X-Token:  abc: d"),
+            Some(("x-token".into(), "abc: d".into()))
+        );
+        assert_eq!(
+            split_header(":scheme: http"),
+            Some((":scheme".into(), "http".into()))
+        );
+        assert_eq!(split_header("novalue"), None);
+        assert_eq!(split_header(": x"), None);
+        assert_eq!(split_header("::x"), None);
+    }
+}

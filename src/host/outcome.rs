@@ -1,0 +1,73 @@
+//! What a lifecycle outcome does to a request: headers set on it, a held one resumed, or a
+//! local reply. Local replies carry Envoy response-code details (`%RESPONSE_CODE_DETAILS%`,
+//! e.g. `jwt_guard_denied{expired}`), which the SDK's `send_http_response` leaves empty, so
+//! this calls the ABI itself.
+
+use crate::lifecycle::{headers, Outcome};
+use crate::reject::challenge::Offer;
+use crate::reject::Reply;
+use proxy_wasm::hostcalls;
+use proxy_wasm::types::MapType;
+
+/// Applies an outcome to the effective context's request; `resume` continues a held one;
+/// refusals offer what `offer` says in their challenges.
+pub fn apply(outcome: &Outcome, resume: bool, offer: &Offer) {
+    match outcome {
+        Outcome::Continue(headers) => {
+            for (name, value) in headers {
+                let _ = hostcalls::set_map_value_bytes(
+                    MapType::HttpRequestHeaders,
+                    name,
+                    Some(value.as_bytes()),
+                );
+            }
+            if resume {
+                let _ = hostcalls::resume_http_request();
+            }
+        }
+        Outcome::Reply(denial) => {
+            let details = format!("jwt_guard_denied{{{}}}", denial.reason().name());
+            if let Err(status) = send(&denial.reply_for(offer), &details) {
+                log::warn!("cannot send the local reply (host status {status})");
+            }
+        }
+        Outcome::Wait => {}
+    }
+}
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    // The status is read as a plain u32: the host may return any value.
+    #[link_name = "proxy_send_local_response"]
+    fn send_local_response(
+        status_code: u32,
+        details_data: *const u8,
+        details_size: usize,
+        body_data: *const u8,
+        body_size: usize,
+        headers_data: *const u8,
+        headers_size: usize,
+        grpc_status: i32,
+    ) -> u32;
+}
+
+/// Answers the current request locally with `reply`, `details` going to the access log;
+/// returns the host's status code when it refused (0 is success).
+pub fn send(reply: &Reply, details: &str) -> Result<(), u32> {
+    let headers = headers::encode_map(&reply.headers);
+    // SAFETY: every pointer/length pair describes a live buffer owned by this frame, which
+    // the host only reads during the call; grpc_status -1 means "not gRPC".
+    let status = unsafe {
+        send_local_response(
+            reply.status,
+            details.as_ptr(),
+            details.len(),
+            reply.body.as_ptr(),
+            reply.body.len(),
+            headers.as_ptr(),
+            headers.len(),
+            -1,
+        )
+    };
+    (status == 0).then_some(()).ok_or(status)
+}
