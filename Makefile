@@ -3,7 +3,7 @@ SHELL := /bin/bash
 WASM := target/wasm32-wasip1/release/jwt_guard.wasm
 PY := .venv/bin/python
 
-.PHONY: all build bootstrap lint unit integration test compose-test demo bench bench-dpop fuzz fuzz-long clean dist deploy-test docs cli check-configs
+.PHONY: all build bootstrap lint unit integration test compose-test demo bench bench-dpop soak fuzz fuzz-long clean dist deploy-test docs cli check-configs
 
 all: build
 
@@ -61,6 +61,11 @@ bench-dpop: build
 bench:
 	scripts/bootstrap.sh --with-wrk
 	bench/run.sh
+
+## The soak (not in CI, not in make test): SOAK_S seconds (default 1800) of load on Envoy with two
+## workers while configurations are pushed, keys rotate and the JWKS endpoint fails (tests/soak).
+soak: build
+	SOAK_S=$(SOAK_S) SOAK_RPS=$(SOAK_RPS) $(PY) -m tests.soak
 
 ## A short run of every fuzz target, seeded from the committed corpora (FUZZ_SECONDS each, default 60).
 fuzz:

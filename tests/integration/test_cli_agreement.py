@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from corpus import CASES, build_one
-from support.envoy import access_log, wait_lines
-from support.hostile import HCM, corpus_forge
-from support.jwks_server import JwksServer
-from support.keys import claims, jwks, make_token
-from support.plugin import AUDIENCE, issuer_of, plugin, provider
+from harness.corpus import CASES, build_one
+from harness.envoy import access_log, wait_lines
+from harness.hostile import HCM, corpus_forge
+from harness.jwks_server import JwksServer
+from harness.keys import claims, jwks, make_token
+from harness.plugin import AUDIENCE, issuer_of, plugin, provider
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = ROOT / "target" / "debug" / "jwt-guard"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from support.dpop import CertificateAuthority
-from support.keys import claims, jwks, make_token
-from support.local_server import QuietHandler
+from harness.dpop import CertificateAuthority
+from harness.keys import claims, jwks, make_token
+from harness.local_server import QuietHandler
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = ROOT / "target" / "debug" / "jwt-guard"

@@ -3,14 +3,16 @@
 //! answer from `--jwks` files or `--fetch`, and counters recorded (they name the reason).
 
 use jwt_guard::config::RemoteJwks;
-use jwt_guard::lifecycle::{Counter, Gauge, Host, SharedError};
+use jwt_guard::lifecycle::{Counter, Gauge, Host};
+use jwt_guard::shared::{SharedData, SharedError};
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 
 /// One process with one worker, as the command line runs it.
 pub struct Native {
     now_ms: u64,
-    store: HashMap<String, (Vec<u8>, u32)>,
-    version: u32,
+    store: RefCell<HashMap<String, (Vec<u8>, u32)>>,
+    version: Cell<u32>,
     next_token: u32,
     /// Callouts started and not answered yet.
     pub calls: VecDeque<(u32, RemoteJwks)>,
@@ -23,8 +25,8 @@ impl Native {
     pub fn at(now_ms: u64) -> Native {
         Native {
             now_ms,
-            store: HashMap::new(),
-            version: 0,
+            store: RefCell::new(HashMap::new()),
+            version: Cell::new(0),
             next_token: 0,
             calls: VecDeque::new(),
             counted: Vec::new(),
@@ -37,6 +39,24 @@ impl Native {
     }
 }
 
+impl SharedData for Native {
+    fn shared_get(&self, key: &str) -> Option<(Vec<u8>, u32)> {
+        self.store.borrow().get(key).cloned()
+    }
+
+    fn shared_set(&self, key: &str, value: &[u8], cas: u32) -> Result<(), SharedError> {
+        let mut store = self.store.borrow_mut();
+        let current = store.get(key).map_or(0, |(_, v)| *v);
+        if cas != 0 && cas != current {
+            return Err(SharedError::CasMismatch);
+        }
+        let version = self.version.get().wrapping_add(1).max(1);
+        self.version.set(version);
+        store.insert(key.to_string(), (value.to_vec(), version));
+        Ok(())
+    }
+}
+
 impl Host for Native {
     fn now_ms(&self) -> u64 {
         self.now_ms
@@ -45,22 +65,7 @@ impl Host for Native {
     fn random(&mut self) -> u64 {
         // Only refresh jitter and nonce salts use it; one explained request needs neither
         // to be unpredictable.
-        self.now_ms.rotate_left(17) ^ u64::from(self.version)
-    }
-
-    fn shared_get(&self, key: &str) -> Option<(Vec<u8>, u32)> {
-        self.store.get(key).cloned()
-    }
-
-    fn shared_set(&mut self, key: &str, value: &[u8], cas: u32) -> Result<(), SharedError> {
-        let current = self.store.get(key).map_or(0, |(_, v)| *v);
-        if cas != 0 && cas != current {
-            return Err(SharedError::CasMismatch);
-        }
-        self.version = self.version.wrapping_add(1).max(1);
-        self.store
-            .insert(key.to_string(), (value.to_vec(), self.version));
-        Ok(())
+        self.now_ms.rotate_left(17) ^ u64::from(self.version.get())
     }
 
     fn dispatch(&mut self, jwks: &RemoteJwks, _timeout_ms: u64) -> Result<u32, String> {
@@ -84,7 +89,7 @@ mod tests {
 
     #[test]
     fn shared_data_is_compare_and_swap() {
-        let mut h = Native::at(5_000);
+        let h = Native::at(5_000);
         assert_eq!(h.shared_get("k"), None);
         h.shared_set("k", b"a", 0).unwrap();
         let (_, v) = h.shared_get("k").unwrap();
