@@ -1,5 +1,5 @@
 //! The DPoP options: provider `dpop`; top-level `dpop_origin`, `dpop_proof_window_s`,
-//! `dpop_nonce`. Read from raw JSON values so a value of the wrong type is refused naming
+//! `dpop_nonce`, `dpop_nonce_secrets_env`. Read from raw JSON values so a value of the wrong type is refused naming
 //! its field.
 
 use super::error::{typed, ConfigError, ConfigErrorKind};
@@ -25,9 +25,11 @@ pub(super) fn settings(
     origin: Option<Value>,
     window: Option<Value>,
     nonce: Option<Value>,
+    nonce_secrets_env: Option<Value>,
 ) -> Result<Settings, ConfigError> {
     let origin = typed::<String>(origin, "dpop_origin")?;
     let window = typed::<u64>(window, "dpop_proof_window_s")?;
     let nonce = typed::<bool>(nonce, "dpop_nonce")?;
-    Settings::from_raw(origin.as_deref(), window, nonce)
+    let secrets_env = typed::<String>(nonce_secrets_env, "dpop_nonce_secrets_env")?;
+    Settings::from_raw(origin.as_deref(), window, nonce, secrets_env)
 }

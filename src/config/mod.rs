@@ -208,7 +208,12 @@ impl Config {
                 )
             }
         };
-        let dpop = dpop::settings(raw.dpop_origin, raw.dpop_proof_window_s, raw.dpop_nonce)?;
+        let dpop = dpop::settings(
+            raw.dpop_origin,
+            raw.dpop_proof_window_s,
+            raw.dpop_nonce,
+            raw.dpop_nonce_secrets_env,
+        )?;
         let resource_metadata = metadata::metadata(raw.resource_metadata, &providers)?;
         let offer = offer::offer(&providers, resource_metadata.as_ref());
         let token_sources = sources::config::from_raw(raw.token_sources)?;

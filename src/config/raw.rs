@@ -23,6 +23,7 @@ pub(super) struct RawConfig {
     pub dpop_origin: Option<serde_json::Value>,
     pub dpop_proof_window_s: Option<serde_json::Value>,
     pub dpop_nonce: Option<serde_json::Value>,
+    pub dpop_nonce_secrets_env: Option<serde_json::Value>,
     pub resource_metadata: Option<serde_json::Value>,
     pub token_sources: Option<Vec<RawTokenSource>>,
 }
