@@ -201,6 +201,11 @@ def test_dpop_nonce_secret_reaches_the_vm_on_every_platform():
     vm_config = wasm["typed_config"]["config"]["vm_config"]
     assert vm_config["environment_variables"] == {"host_env_keys": [NONCE_ENV]}
 
+    # The filter configuration of each platform reads that variable, with nonces on.
+    for _, config in istio_plugins():
+        assert (config["dpop_nonce"], config["dpop_nonce_secrets_env"]) == (True, NONCE_ENV)
+    assert (entry["config"]["dpop_nonce"], entry["config"]["dpop_nonce_secrets_env"]) == (True, NONCE_ENV)
+
     # Every shipped Secret is a placeholder, never a usable secret that everyone would share.
     for secret in [*istio_secrets.values(), *eg_secrets.values()]:
         assert set(secret["stringData"].values()) == {"REPLACE_ME"}
