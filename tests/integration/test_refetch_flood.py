@@ -23,8 +23,9 @@ def token(key, **header) -> str:
 
 
 def most_refetches(elapsed_s: float) -> int:
-    """Refetches the doubling allows in `elapsed_s`: one at once, then after 1, 2, 4, 8, 8, ... seconds."""
-    count, at, cooldown = 1, 0.0, COOLDOWN_S
+    """Refetches the doubling allows in `elapsed_s`: one at once (which finds nothing new, so the cooldown doubles
+    at once), then after 2, 4, 8, 8, ... seconds."""
+    count, at, cooldown = 1, 0.0, min(2 * COOLDOWN_S, REFRESH_S)
     while at + cooldown <= elapsed_s:
         at += cooldown
         count += 1
