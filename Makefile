@@ -3,7 +3,7 @@ SHELL := /bin/bash
 WASM := target/wasm32-wasip1/release/jwt_guard.wasm
 PY := .venv/bin/python
 
-.PHONY: all build bootstrap lint unit integration test compose-test demo bench bench-dpop soak fuzz fuzz-long clean dist deploy-test docs cli check-configs
+.PHONY: all build wycheproof-module bootstrap lint unit integration test compose-test demo bench bench-dpop soak fuzz fuzz-long clean dist deploy-test docs cli check-configs
 
 all: build
 
@@ -27,9 +27,14 @@ lint: bootstrap
 unit: bootstrap
 	cargo test --workspace
 
+## Test only, never in dist/: the module that runs Project Wycheproof's vectors through Envoy's
+## verify_signature at start-up (tests/integration/test_wycheproof_envoy.py).
+wycheproof-module: bootstrap
+	cargo build --profile wycheproof --target wasm32-wasip1 --features wycheproof
+
 ## tests/browser needs Debian's chromium and the SPA's npm packages, tests/docs mdbook
 ## (installed here).
-integration: build
+integration: build wycheproof-module
 	scripts/bootstrap.sh --with-browser --with-docs
 	$(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/compose --ignore=tests/deploy
 

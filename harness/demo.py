@@ -37,6 +37,8 @@ AUDIENCE = "https://api.example.com"
 OTHER_AUDIENCE = "https://other.example.com"
 CLIENT_ID, CLIENT_SECRET = "demo-client", "demo-secret"
 TOOLS = ("dev-idp", "echo-upstream", "spa-server")
+# `make cli` builds it; the instructions name it from the repository root, where make demo runs.
+EXPLAIN = "target/release/jwt-guard explain"
 USAGE = """\
 Runs the jwt-guard demo on loopback until Ctrl-C: the dev IdP (behaves like an Auth0 tenant),
 the echo upstream (shows the headers it gets), Envoy with jwt-guard in front of it, and the
@@ -263,6 +265,9 @@ curl -i {demo.api}/api/data
 curl -i {demo.api}/api/data -H "Authorization: Bearer not-a-jwt"
 {dim}# 403: /api/admin needs the scope write:admin (ask for scope="read:data write:admin" to pass){reset}
 curl -i {demo.api}/api/admin/users -H "Authorization: Bearer $TOKEN"
+{dim}# why the 401 or 403? the command-line twin runs the filter's decision and names the reason, rule,
+# provider and kid (build it once with make cli; the token goes on stdin, never printed){reset}
+echo "$TOKEN" | {EXPLAIN} --config {demo.run_dir / "envoy.yaml"} --fetch --path /api/admin/users -
 {dim}# 200 without a token: the anonymous route{reset}
 curl -i {demo.api}/public
 {dim}# rotate the IdP's signing key (the old key stays in the JWKS); new tokens get a new kid

@@ -17,6 +17,7 @@ const MAX_NAME_LEN: usize = 256;
 
 /// One `claims` entry as written in the configuration.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RawClaimRule {
     claim: Option<String>,

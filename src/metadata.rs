@@ -19,6 +19,7 @@ const MAX_TEXT: usize = 2048;
 
 /// `resource_metadata` as written in the configuration.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RawResourceMetadata {
     pub resource: Option<String>,

@@ -44,7 +44,13 @@ fuzz_target!(|data: &[u8]| {
             "managed header {header:?} is not lower case"
         );
     }
-    for path in ["/", "/admin", "/healthz/../admin"] {
-        let _ = policy::requirement(&cfg, "GET", path, &["DELETE"]);
+    // Every configured rule name can be named by a route; the route facts never panic.
+    let names = std::iter::once(None).chain(cfg.rules.iter().map(|r| r.matchers.name.as_deref()));
+    for rule in names {
+        let route = policy::Route { authority: Some("API.example.test.:443"), name: Some("route"), rule };
+        for path in ["/", "/admin", "/healthz/../admin"] {
+            let named = policy::requirement(&cfg, "GET", path, &["DELETE"], &route);
+            assert!(!matches!(named, Err(jwt_guard::reject::Denial::UnknownRouteRule(_))), "{rule:?}");
+        }
     }
 });

@@ -146,6 +146,7 @@ fuzz_target!(|data: &[u8]| {
             dpop: &[],
             origin: None,
             peer_certificate: None,
+            route: Default::default(),
         };
         let mut cache = TokenCache::new(4);
         let fresh = authz::decide(&ctx, &req, |i| inline_keys(cfg, i), &mut cache);

@@ -29,7 +29,13 @@ pub fn decide<'k>(
     keys: impl Fn(usize) -> Option<&'k KeySet>,
     cache: &mut TokenCache,
 ) -> Verdict {
-    let need = match policy::requirement(ctx.config, req.method, req.path, req.method_overrides) {
+    let need = match policy::requirement(
+        ctx.config,
+        req.method,
+        req.path,
+        req.method_overrides,
+        &req.route,
+    ) {
         Ok(need) => need,
         Err(denial) => return Verdict::Deny(denial),
     };

@@ -24,6 +24,8 @@ pub struct Request<'a> {
     pub origin: Option<&'a Origin>,
     /// The client certificate's SHA-256 in hex, on a mutual-TLS connection.
     pub peer_certificate: Option<&'a str>,
+    /// The facts of the route Envoy selected that the rules need ([`Config::route_needs`]).
+    pub route: crate::policy::Route<'a>,
 }
 
 /// Shared inputs of a decision.

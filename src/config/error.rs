@@ -1,8 +1,6 @@
 //! Configuration errors: the field path (e.g. `providers[prod].audiences`) and what is wrong.
 
 use crate::jwks::JwksError;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 /// A configuration error; its text names the field, so Envoy's log says what to fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -83,17 +81,4 @@ pub(crate) fn in_range(
     } else {
         fail(field, ConfigErrorKind::OutOfRange { min, max })
     }
-}
-
-/// `value` as a `T`, or an error naming `field`.
-pub(super) fn typed<T: DeserializeOwned>(
-    value: Option<Value>,
-    field: &str,
-) -> Result<Option<T>, ConfigError> {
-    value
-        .map(|v| {
-            serde_json::from_value(v)
-                .map_err(|e| ConfigError::new(field, ConfigErrorKind::Syntax(e.to_string())))
-        })
-        .transpose()
 }

@@ -1,19 +1,18 @@
 //! The top-level `resource_metadata` option (RFC 9728), its omitted members derived from
 //! the providers.
 
-use super::error::{typed, ConfigError};
+use super::error::ConfigError;
 use super::offer::proof_algorithms;
 use super::provider::Provider;
 use crate::metadata::{Defaults, RawResourceMetadata, ResourceMetadata};
 use crate::sender::dpop::settings::DpopMode;
-use serde_json::Value;
 
 /// `resource_metadata`, its omitted members derived from the providers.
 pub(super) fn metadata(
-    value: Option<Value>,
+    raw: Option<RawResourceMetadata>,
     providers: &[Provider],
 ) -> Result<Option<ResourceMetadata>, ConfigError> {
-    let Some(raw) = typed::<RawResourceMetadata>(value, "resource_metadata")? else {
+    let Some(raw) = raw else {
         return Ok(None);
     };
     let defaults = Defaults {

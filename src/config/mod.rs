@@ -1,7 +1,9 @@
 //! Plugin configuration: the JSON given to Envoy, validated into a [`Config`].
 //! Every error names the offending field, so Envoy can refuse the plugin with a clear log.
 
-mod dpop;
+pub(crate) mod choice;
+#[cfg(test)]
+mod documented;
 pub mod error;
 mod headers;
 mod metadata;
@@ -9,7 +11,7 @@ mod offer;
 mod provider;
 mod raw;
 mod rule;
-mod stepup;
+mod switches;
 #[cfg(test)]
 mod tests;
 
@@ -20,8 +22,10 @@ pub use provider::{
     DEFAULT_REFETCH_COOLDOWN_S, DEFAULT_REFRESH_INTERVAL_S,
 };
 pub use rule::{Mode, Rule};
+pub use switches::{AmbiguousPaths, MethodOverride, SignatureBackend};
 
 use crate::issuers;
+use crate::sender::dpop::settings::Settings;
 use crate::sources::{self, TokenSource};
 pub(crate) use error::{fail, in_range, invalid};
 use raw::RawConfig;
@@ -43,6 +47,8 @@ pub struct Config {
     pub clock_skew_s: u64,
     pub max_token_bytes: usize,
     pub rules: Vec<Rule>,
+    /// The route facts the rules read (`hosts`, `route_names`, named rules).
+    pub route_needs: crate::policy::matcher::RouteNeeds,
     pub forward_claims: Vec<(String, String)>,
     pub forward_payload_header: Option<String>,
     pub forward_provider_header: Option<String>,
@@ -51,7 +57,7 @@ pub struct Config {
     pub ambiguous_paths: AmbiguousPaths,
     pub method_override: MethodOverride,
     /// The top-level DPoP options.
-    pub dpop: crate::sender::dpop::settings::Settings,
+    pub dpop: Settings,
     /// Protected-resource metadata (RFC 9728), served and named in every challenge.
     pub resource_metadata: Option<crate::metadata::ResourceMetadata>,
     /// What every 401 challenge offers (schemes, proof algorithms, metadata URL).
@@ -62,37 +68,6 @@ pub struct Config {
     managed: Vec<String>,
     /// Every spelling of the method-override headers read in `judge` mode.
     override_names: Vec<String>,
-}
-
-/// Which implementation checks signatures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignatureBackend {
-    /// The host where its start-up self-test passes, else jwt-simple.
-    Auto,
-    /// jwt-simple (pure Rust) only.
-    JwtSimple,
-    /// Envoy's BoringSSL for RS256/384/512 (required to pass its self-test).
-    Host,
-    /// Both, refusing any token they disagree on (differential testing).
-    Both,
-}
-
-/// What to do with a path whose readings select different requirements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AmbiguousPaths {
-    /// Apply the strictest of them (the default).
-    Strictest,
-    /// Refuse the request with 400 `invalid_request`.
-    Reject,
-}
-
-/// What to do with method-override headers (`X-HTTP-Method-Override`, …).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MethodOverride {
-    /// Judge the request as the strictest of its method and every override (the default).
-    Judge,
-    /// Remove the headers (every spelling) before the upstream sees them.
-    Strip,
 }
 
 impl Config {
@@ -138,6 +113,8 @@ impl Config {
             .enumerate()
             .map(|(i, r)| Rule::from_raw(r, &format!("rules[{i}]"), &providers))
             .collect::<Result<Vec<_>, _>>()?;
+        rule::unique_names(&rules)?;
+        let route_needs = crate::policy::matcher::RouteNeeds::of(rules.iter().map(|r| &r.matchers));
         let mut set = HeaderSet::default();
         let mut forward_claims = Vec::with_capacity(raw.forward_claims.len());
         for (claim, header) in raw.forward_claims {
@@ -176,40 +153,11 @@ impl Config {
             0,
             1_000_000,
         )?;
-        let signature_backend = match raw.signature_backend.as_deref() {
-            None | Some("auto") => SignatureBackend::Auto,
-            Some("jwt-simple") => SignatureBackend::JwtSimple,
-            Some("host") => SignatureBackend::Host,
-            Some("both") => SignatureBackend::Both,
-            Some(other) => {
-                return invalid(
-                    "signature_backend",
-                    format!("{other:?} is not one of auto, jwt-simple, host, both"),
-                )
-            }
-        };
-        let ambiguous_paths = match raw.ambiguous_paths.as_deref() {
-            None | Some("strictest") => AmbiguousPaths::Strictest,
-            Some("reject") => AmbiguousPaths::Reject,
-            Some(other) => {
-                return invalid(
-                    "ambiguous_paths",
-                    format!("{other:?} is not one of strictest, reject"),
-                )
-            }
-        };
-        let method_override = match raw.method_override.as_deref() {
-            None | Some("judge") => MethodOverride::Judge,
-            Some("strip") => MethodOverride::Strip,
-            Some(other) => {
-                return invalid(
-                    "method_override",
-                    format!("{other:?} is not one of judge, strip"),
-                )
-            }
-        };
-        let dpop = dpop::settings(
-            raw.dpop_origin,
+        let signature_backend = raw.signature_backend.unwrap_or_default();
+        let ambiguous_paths = raw.ambiguous_paths.unwrap_or_default();
+        let method_override = raw.method_override.unwrap_or_default();
+        let dpop = Settings::from_raw(
+            raw.dpop_origin.as_deref(),
             raw.dpop_proof_window_s,
             raw.dpop_nonce,
             raw.dpop_nonce_secrets_env,
@@ -240,6 +188,7 @@ impl Config {
             clock_skew_s,
             max_token_bytes: usize::try_from(max_token_bytes).unwrap_or(DEFAULT_MAX_TOKEN_BYTES),
             rules,
+            route_needs,
             forward_claims,
             forward_payload_header,
             forward_provider_header,
@@ -312,13 +261,40 @@ fn parse_raw(bytes: &[u8]) -> Result<RawConfig, ConfigError> {
     let raw: RawConfig = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let field = match e.path().to_string() {
             p if p == "." => "configuration".to_string(),
-            p => p,
+            p => user_path(p, bytes),
         };
         syntax(field, e.into_inner())
     })?;
     de.end()
         .map_err(|e| syntax("configuration".to_string(), e))?;
     Ok(raw)
+}
+
+/// The field a shape error is reported at, as these fields have always been named: a
+/// provider's `dpop` by the provider's name (as its validation errors are), anything inside
+/// `resource_metadata` at `resource_metadata` (its validation names the member).
+fn user_path(path: String, bytes: &[u8]) -> String {
+    if path.starts_with("resource_metadata.") {
+        return "resource_metadata".to_string();
+    }
+    let Some(index) = path
+        .strip_prefix("providers[")
+        .and_then(|p| p.strip_suffix("].dpop"))
+    else {
+        return path;
+    };
+    let name = serde_json::from_slice::<serde_json::Value>(bytes)
+        .ok()
+        .and_then(|doc| {
+            let name = doc
+                .get("providers")?
+                .get(index.parse::<usize>().ok()?)?
+                .get("name")?;
+            name.as_str()
+                .filter(|n| provider::valid_name(n))
+                .map(str::to_string)
+        });
+    name.map_or(path, |name| format!("providers[{name}].dpop"))
 }
 
 /// The headers the filter sets, each once however it is spelled.

@@ -235,7 +235,7 @@ impl Provider {
             1,
             2_592_000,
         )?;
-        let dpop = super::dpop::mode(raw.dpop, &at)?;
+        let dpop = raw.dpop.unwrap_or_default();
         Ok(Provider {
             name,
             issuer,
@@ -263,7 +263,7 @@ fn parse_keys(body: &[u8], algorithms: &[Algorithm], listed: bool) -> Result<Key
     }
 }
 
-fn valid_name(name: &str) -> bool {
+pub(super) fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name
             .bytes()

@@ -1,10 +1,14 @@
 //! The configuration JSON as written, before validation (unknown keys are refused).
 
+use super::switches::{AmbiguousPaths, MethodOverride, SignatureBackend};
 use crate::claims::RawClaimRule;
+use crate::metadata::RawResourceMetadata;
+use crate::sender::dpop::settings::DpopMode;
 use crate::sources::config::RawTokenSource;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawConfig {
     pub providers: Option<Vec<RawProvider>>,
@@ -17,18 +21,19 @@ pub(super) struct RawConfig {
     pub forward_payload_header: Option<String>,
     pub forward_provider_header: Option<String>,
     pub token_cache_size: Option<u64>,
-    pub signature_backend: Option<String>,
-    pub ambiguous_paths: Option<String>,
-    pub method_override: Option<String>,
-    pub dpop_origin: Option<serde_json::Value>,
-    pub dpop_proof_window_s: Option<serde_json::Value>,
-    pub dpop_nonce: Option<serde_json::Value>,
-    pub dpop_nonce_secrets_env: Option<serde_json::Value>,
-    pub resource_metadata: Option<serde_json::Value>,
+    pub signature_backend: Option<SignatureBackend>,
+    pub ambiguous_paths: Option<AmbiguousPaths>,
+    pub method_override: Option<MethodOverride>,
+    pub dpop_origin: Option<String>,
+    pub dpop_proof_window_s: Option<u64>,
+    pub dpop_nonce: Option<bool>,
+    pub dpop_nonce_secrets_env: Option<String>,
+    pub resource_metadata: Option<RawResourceMetadata>,
     pub token_sources: Option<Vec<RawTokenSource>>,
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawProvider {
     pub name: Option<String>,
@@ -49,13 +54,20 @@ pub(super) struct RawProvider {
     pub jwks_timeout_ms: Option<u64>,
     pub max_stale_s: Option<u64>,
     pub algorithms: Option<Vec<String>>,
-    pub dpop: Option<serde_json::Value>,
+    pub dpop: Option<DpopMode>,
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawRule {
+    pub path: Option<String>,
     pub prefix: Option<String>,
+    pub path_separated_prefix: Option<String>,
+    pub uri_template: Option<String>,
+    pub hosts: Option<Vec<String>>,
+    pub route_names: Option<Vec<String>>,
+    pub name: Option<String>,
     #[serde(default)]
     pub methods: Vec<String>,
     #[serde(default)]
@@ -63,8 +75,8 @@ pub(super) struct RawRule {
     #[serde(default)]
     pub scopes: Vec<String>,
     pub providers: Option<Vec<String>>,
-    pub acr_values: Option<serde_json::Value>,
-    pub max_age_s: Option<serde_json::Value>,
+    pub acr_values: Option<Vec<String>>,
+    pub max_age_s: Option<u64>,
     #[serde(default)]
     pub claims: Vec<RawClaimRule>,
     pub mode: Option<String>,

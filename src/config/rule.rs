@@ -4,11 +4,14 @@ use super::error::{fail, invalid, ConfigError, ConfigErrorKind};
 use super::provider::Provider;
 use super::raw::RawRule;
 use crate::claims::{self, ClaimRule};
+use crate::policy::matcher::{MatcherKeys, Matchers};
 
-/// A route rule: the first rule whose prefix and method match a request applies.
+/// A route rule: for each reading of a request, the first rule whose matchers and methods
+/// match applies; a rule a route's metadata names applies to that route's requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
-    pub prefix: String,
+    /// Path, hosts, route names, and the rule's name.
+    pub matchers: Matchers,
     /// Upper-case methods; empty: every method. `GET` also covers `HEAD`.
     pub methods: Vec<String>,
     pub allow_anonymous: bool,
@@ -39,11 +42,23 @@ impl Rule {
         at: &str,
         known: &[Provider],
     ) -> Result<Rule, ConfigError> {
-        let prefix = match raw.prefix {
-            Some(p) if p.starts_with('/') => p,
-            Some(_) => return invalid(format!("{at}.prefix"), "must start with '/'"),
-            None => return fail(format!("{at}.prefix"), ConfigErrorKind::Required),
+        let keys = MatcherKeys {
+            path: raw.path,
+            prefix: raw.prefix,
+            path_separated_prefix: raw.path_separated_prefix,
+            uri_template: raw.uri_template,
+            hosts: raw.hosts,
+            route_names: raw.route_names,
+            name: raw.name,
         };
+        let matchers = Matchers::from_keys(keys).map_err(|e| {
+            let field = if e.key.is_empty() {
+                at.to_string()
+            } else {
+                format!("{at}.{}", e.key)
+            };
+            ConfigError::new(field, ConfigErrorKind::Invalid(e.message))
+        })?;
         for m in &raw.methods {
             if m.is_empty() || m.len() > 32 || !m.bytes().all(|b| b.is_ascii_uppercase()) {
                 return invalid(
@@ -82,7 +97,7 @@ impl Rule {
                     .collect::<Result<Vec<_>, _>>()?,
             ),
         };
-        let step_up = super::stepup::step_up(raw.acr_values, raw.max_age_s, at)?;
+        let step_up = crate::stepup::StepUp::from_raw(raw.acr_values, raw.max_age_s, at)?;
         let claims = claims::rules_from_raw(raw.claims, at)?;
         if raw.allow_anonymous && !claims.is_empty() {
             return fail(
@@ -101,7 +116,7 @@ impl Rule {
             }
         };
         Ok(Rule {
-            prefix,
+            matchers,
             methods: raw.methods,
             allow_anonymous: raw.allow_anonymous,
             scopes: raw.scopes,
@@ -111,4 +126,24 @@ impl Rule {
             mode,
         })
     }
+}
+
+/// Refuses a rule `name` given twice, naming the later rule.
+pub(super) fn unique_names(rules: &[Rule]) -> Result<(), ConfigError> {
+    for (i, rule) in rules.iter().enumerate() {
+        let Some(name) = &rule.matchers.name else {
+            continue;
+        };
+        let earlier = rules
+            .iter()
+            .take(i)
+            .position(|r| r.matchers.name.as_ref() == Some(name));
+        if let Some(j) = earlier {
+            return fail(
+                format!("rules[{i}].name"),
+                ConfigErrorKind::Duplicate(format!("rule name {name:?} is also rules[{j}].name")),
+            );
+        }
+    }
+    Ok(())
 }

@@ -3,6 +3,7 @@
 
 use super::outcome::{apply, send};
 use super::proxy::{header, State};
+use super::route::RouteFacts;
 use crate::authz::Request;
 use crate::lifecycle::{headers, Outcome};
 use proxy_wasm::hostcalls;
@@ -62,6 +63,7 @@ impl HttpContext for Http {
             (header(":scheme"), header(":authority"))
         });
         let peer_certificate = peer_certificate();
+        let route = RouteFacts::read(config.route_needs, header);
         let req = Request {
             method: &method,
             path: &path,
@@ -70,6 +72,7 @@ impl HttpContext for Http {
             dpop: &dpop,
             origin: origin.as_ref(),
             peer_certificate: peer_certificate.as_deref(),
+            route: route.route(),
         };
         let State { worker, host } = &mut *state;
         let outcome = worker.on_request(host, self.id, &req);

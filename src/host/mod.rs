@@ -6,6 +6,9 @@ mod http;
 mod outcome;
 mod proxy;
 mod root;
+mod route;
+#[cfg(feature = "wycheproof")]
+mod wycheproof;
 
 use proxy_wasm::types::LogLevel;
 

@@ -72,6 +72,8 @@ impl Context for Root {
 impl RootContext for Root {
     fn on_configure(&mut self, _: usize) -> bool {
         follow_host_log_level();
+        #[cfg(feature = "wycheproof")]
+        super::wycheproof::report();
         let bytes = self.get_plugin_configuration().unwrap_or_default();
         // The VM's environment: what vm_config.environment_variables passes (WASI environ).
         let env = |name: &str| std::env::var(name).ok();

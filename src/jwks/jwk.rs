@@ -24,8 +24,10 @@ pub enum KeyError {
     Missing(&'static str),
     #[error("{0} is not base64url")]
     NotBase64(&'static str),
-    #[error("RSA key of {0} bits (2048-8192 accepted)")]
+    #[error("RSA key of {0} bits (2048-4096 accepted)")]
     RsaSize(usize),
+    #[error("RSA public exponent {0} is not 65537, the only one accepted")]
+    RsaExponent(u64),
     #[error("{0}")]
     Invalid(&'static str),
     #[error("unusable {0} key")]

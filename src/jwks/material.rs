@@ -1,4 +1,4 @@
-//! Public key material from one JWK: decoded, checked (size, curve), bound to one
+//! Public key material from one JWK: decoded, checked (RSA size and exponent, curve), bound to one
 //! algorithm, and identified by a hash of the material itself.
 
 use super::jwk::{KeyError, RawJwk};
@@ -10,7 +10,10 @@ use jwt_simple::prelude::{
 };
 
 const MIN_RSA_BITS: usize = 2048;
-const MAX_RSA_BITS: usize = 8192;
+/// jwt-simple's limit: it verifies with no larger key.
+const MAX_RSA_BITS: usize = 4096;
+/// The one RSA public exponent accepted.
+pub const RSA_EXPONENT: u64 = 65_537;
 
 /// The identity of a key's material (BLAKE3 of its type and public bytes: the DER SPKI
 /// for RSA, the SEC1 point for EC, `x` for Ed25519). Two keys with one `kid` but other
@@ -65,6 +68,13 @@ impl KeyMaterial {
                 }
                 if e.is_empty() || e.len() > 8 {
                     return Err(KeyError::Invalid("bad RSA exponent"));
+                }
+                // jwt-simple, the reference backend, verifies with e = 65537 only; a key
+                // that one backend could use and another not would make a token's fate
+                // depend on the backend.
+                let exponent = e.iter().fold(0u64, |v, b| v << 8 | u64::from(*b));
+                if exponent != RSA_EXPONENT {
+                    return Err(KeyError::RsaExponent(exponent));
                 }
                 let spki = RS256PublicKey::from_components(&n, &e)
                     .and_then(|k| k.to_der())

@@ -52,6 +52,7 @@ pub struct KeySet {
     keys: Vec<Key>,
     jwk_count: usize,
     skipped: Vec<String>,
+    rsa_exponent_refused: usize,
 }
 
 /// Why a whole JWKS document was refused.
@@ -104,7 +105,12 @@ impl KeySet {
             match serde_json::from_value::<RawJwk>(entry.clone()) {
                 Ok(raw) => match usable_keys(&raw, allowed, listed) {
                     Ok((family, keys)) => parsed.push((raw.kid, family, keys)),
-                    Err(why) => set.skipped.push(format!("key {i} ({:?}): {why}", raw.kid)),
+                    Err(why) => {
+                        if let KeyError::RsaExponent(_) = why {
+                            set.rsa_exponent_refused += 1;
+                        }
+                        set.skipped.push(format!("key {i} ({:?}): {why}", raw.kid));
+                    }
                 },
                 Err(e) => set.skipped.push(format!("key {i}: {e}")),
             }
@@ -180,6 +186,11 @@ impl KeySet {
     /// What was skipped and why, for the logs.
     pub fn skipped(&self) -> &[String] {
         &self.skipped
+    }
+
+    /// How many RSA keys were skipped for a public exponent other than 65537.
+    pub fn rsa_exponent_refused(&self) -> usize {
+        self.rsa_exponent_refused
     }
 }
 

@@ -1,6 +1,7 @@
 //! JWKS parsing tests.
 
 use super::*;
+use crate::b64;
 use crate::testkeys;
 
 #[test]
@@ -136,4 +137,33 @@ fn rsa_and_ec_keys_carry_their_der_spki() {
         panic!()
     };
     assert_eq!(spki, &k.to_der().unwrap());
+}
+
+#[test]
+fn rsa_keys_need_exponent_65537_and_the_refusal_says_so() {
+    let with_e = |kid: &str, e: &[u8]| {
+        let mut jwk: serde_json::Value =
+            serde_json::from_str(&testkeys::rsa_jwk(kid, true)).unwrap();
+        jwk["e"] = b64::encode(e).into();
+        jwk.to_string()
+    };
+    // Leading zero bytes do not change the exponent.
+    let doc = testkeys::jwks(&[with_e("three", &[3]), with_e("padded", &[0, 1, 0, 1])]);
+    let set = KeySet::parse(doc.as_bytes(), &Algorithm::ALL).unwrap();
+    assert!(set.has_kid("padded") && !set.has_kid("three"));
+    assert_eq!(set.rsa_exponent_refused(), 1);
+    assert_eq!(
+        set.skipped(),
+        [r#"key 0 (Some("three")): RSA public exponent 3 is not 65537, the only one accepted"#]
+    );
+    for e in [&[1, 0, 0, 1][..], &[1, 0, 3], &[0xff; 8]] {
+        let only = testkeys::jwks(&[with_e("k", e)]);
+        let refused = KeySet::parse(only.as_bytes(), &Algorithm::ALL).unwrap_err();
+        assert!(refused.to_string().contains("is not 65537"), "{refused}");
+    }
+    let ok = KeySet::parse(
+        testkeys::jwks(&[testkeys::rsa_jwk("k", true)]).as_bytes(),
+        &Algorithm::ALL,
+    );
+    assert_eq!(ok.unwrap().rsa_exponent_refused(), 0);
 }

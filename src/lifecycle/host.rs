@@ -34,6 +34,8 @@ pub enum Counter {
 pub enum Gauge {
     KeysAge(usize),
     KeyCount(usize),
+    /// RSA keys of provider `i`'s key set skipped for their public exponent.
+    RsaExponentRefused(usize),
 }
 
 /// What the lifecycle needs from the proxy.

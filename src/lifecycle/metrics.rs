@@ -70,6 +70,10 @@ pub fn gauges(config: &Config) -> Vec<(Gauge, String)> {
             Gauge::KeyCount(i),
             format!("jwt_guard.jwks_keys.{}", p.name),
         ));
+        all.push((
+            Gauge::RsaExponentRefused(i),
+            format!("jwt_guard.jwks_rsa_exponent_refused.{}", p.name),
+        ));
     }
     all
 }

@@ -30,7 +30,7 @@ use crate::signature::boringssl::Transport;
 use crate::signature::rustcrypto::ProofSignature;
 use held::Held;
 use remote::Remote;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 /// Tick period while requests are held or a fetch is wanted.
@@ -109,7 +109,13 @@ pub struct Worker {
     held: BTreeMap<u32, Held>,
     tick_ms: Option<u64>,
     dpop: sender::DpopState,
+    /// Unknown rule names routes have named, each logged once (at most
+    /// [`MAX_LOGGED_UNKNOWN_RULES`] are remembered).
+    unknown_rules: BTreeSet<String>,
 }
+
+/// Most distinct unknown rule names a worker remembers having logged.
+pub const MAX_LOGGED_UNKNOWN_RULES: usize = 256;
 
 /// Provider `i`'s keys at `now`, wherever they come from.
 fn keys_at<'a>(
@@ -146,6 +152,13 @@ impl Worker {
                 }
                 KeySource::Inline(set) => {
                     host.gauge(Gauge::KeyCount(i), set.len() as u64);
+                    host.gauge(
+                        Gauge::RsaExponentRefused(i),
+                        set.rsa_exponent_refused() as u64,
+                    );
+                    for why in set.skipped() {
+                        log::warn!("provider {}: skipped {why}", p.name);
+                    }
                     Source::Inline
                 }
             })
@@ -159,6 +172,7 @@ impl Worker {
             backend,
             held: BTreeMap::new(),
             tick_ms: None,
+            unknown_rules: BTreeSet::new(),
         }
     }
 
@@ -318,6 +332,18 @@ impl Worker {
             .retain_keys(i, |key| keys.is_some_and(|s| s.contains(key)));
     }
 
+    /// Logs a route naming an unknown rule, once per name.
+    fn log_unknown_rule(&mut self, name: &str) {
+        if self.unknown_rules.len() >= MAX_LOGGED_UNKNOWN_RULES || self.unknown_rules.contains(name)
+        {
+            return;
+        }
+        self.unknown_rules.insert(name.to_string());
+        log::warn!(
+            "a route names unknown rule {name:?} (filter_metadata.jwt_guard.rule): its requests are refused (500 unknown_route_rule); logged once per name per worker"
+        );
+    }
+
     /// Counts and logs a final verdict.
     fn finish(&mut self, host: &mut dyn Host, id: u32, verdict: Verdict) -> Outcome {
         match verdict {
@@ -330,6 +356,9 @@ impl Worker {
             Verdict::Deny(denial) => {
                 let reason = denial.reason();
                 host.count(Counter::Denied(reason), 1);
+                if let Denial::UnknownRouteRule(name) = &denial {
+                    self.log_unknown_rule(name);
+                }
                 log::debug!("request {id} denied: {}", reason.name());
                 Outcome::Reply(denial)
             }

@@ -35,6 +35,8 @@ pub enum Denial {
     },
     /// A valid token whose claim (named, never its value) fails the route's `claims`.
     ClaimRule(String),
+    /// The selected route names this rule (in its metadata), which is not configured.
+    UnknownRouteRule(String),
 }
 
 impl Denial {
@@ -50,6 +52,7 @@ impl Denial {
             Denial::Sender { error, .. } => Reason::Sender(error.kind()),
             Denial::StepUp { .. } => Reason::InsufficientUserAuthentication,
             Denial::ClaimRule(_) => Reason::ClaimRule,
+            Denial::UnknownRouteRule(_) => Reason::UnknownRouteRule,
         }
     }
 

@@ -79,6 +79,7 @@ reasons! {
         Profile,
         Client,
         ClaimRule,
+        UnknownRouteRule,
     }
 }
 
@@ -108,6 +109,7 @@ impl Reason {
             Reason::Profile => "profile",
             Reason::Client => "client",
             Reason::ClaimRule => "claim_rule",
+            Reason::UnknownRouteRule => "unknown_route_rule",
         }
     }
 
@@ -117,6 +119,7 @@ impl Reason {
             Reason::AmbiguousRequest => 400,
             Reason::InsufficientScope | Reason::ClaimRule => 403,
             Reason::KeysUnavailable => 503,
+            Reason::UnknownRouteRule => 500,
             _ => 401,
         }
     }
@@ -128,6 +131,7 @@ impl Reason {
             Reason::InvalidRequest | Reason::AmbiguousRequest => "invalid_request",
             Reason::InsufficientScope | Reason::ClaimRule => "insufficient_scope",
             Reason::KeysUnavailable => "temporarily_unavailable",
+            Reason::UnknownRouteRule => "server_error",
             Reason::InsufficientUserAuthentication => crate::stepup::ERROR,
             Reason::Sender(e) => e.error_code(),
             _ => "invalid_token",
@@ -163,6 +167,7 @@ impl Reason {
             Reason::Profile => "with `profile: \"rfc9068\"`: `typ` is not `at+jwt`, or `sub`, `client_id`, `iat` or `jti` is missing",
             Reason::Client => "with `clients`: `azp` or `client_id` is not listed (\"client not accepted\")",
             Reason::ClaimRule => "a valid token failing the route's `claims` (the description names the claim, never its value)",
+            Reason::UnknownRouteRule => "the selected route's metadata (`filter_metadata.jwt_guard.rule`) names a rule the configuration does not have; refused whatever the token, logged once per name per worker",
         }
     }
 }

@@ -63,6 +63,12 @@ impl Denial {
                     format!("requires scope: {}", scope_param[0].1),
                 )
             }
+            // The name stays in the log: it describes the deployment, not the request.
+            Denial::UnknownRouteRule(_) => (
+                false,
+                None,
+                "the route names a jwt-guard rule that is not configured".to_string(),
+            ),
             Denial::KeysUnavailable { .. } => (
                 false,
                 None,

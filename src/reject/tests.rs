@@ -65,6 +65,15 @@ fn unavailable_keys_are_503_with_retry_after() {
 }
 
 #[test]
+fn an_unknown_route_rule_is_a_server_error_without_a_challenge_or_the_name() {
+    let r = Denial::UnknownRouteRule("secret-rule".into()).reply();
+    assert_eq!(r.status, 500);
+    assert_eq!(header(&r, "www-authenticate"), None);
+    assert!(r.body.contains("server_error"));
+    assert!(!r.body.contains("secret-rule"));
+}
+
+#[test]
 fn every_reason_is_a_distinct_metric_name_and_every_denial_has_one() {
     let mut names: Vec<&str> = Reason::ALL.iter().map(|r| r.name()).collect();
     for n in &names {
@@ -107,6 +116,7 @@ fn every_reason_is_a_distinct_metric_name_and_every_denial_has_one() {
             scheme: Scheme::Bearer,
         },
         Denial::ClaimRule("x".into()),
+        Denial::UnknownRouteRule("x".into()),
     ]);
     let senders = SenderError::ALL
         .into_iter()

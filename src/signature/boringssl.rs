@@ -62,9 +62,15 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
 }
 
+impl<T: Transport + ?Sized> Transport for &T {
+    fn call(&self, arguments: &[u8]) -> Result<Vec<u8>, TransportError> {
+        (**self).call(arguments)
+    }
+}
+
 /// How the host must check one algorithm: its digest and, for ECDSA, the byte length of
 /// each of R and S in the JWS signature.
-fn host_form(alg: Algorithm) -> Option<(&'static str, Option<usize>)> {
+pub(super) fn host_form(alg: Algorithm) -> Option<(&'static str, Option<usize>)> {
     match alg {
         Algorithm::RS256 => Some(("sha256", None)),
         Algorithm::RS384 => Some(("sha384", None)),
@@ -93,28 +99,39 @@ impl<T: Transport> HostSignature<T> {
     pub fn ecdsa(&self) -> bool {
         self.ecdsa
     }
-}
 
-impl<T: Transport> SignatureCheck for HostSignature<T> {
-    fn check(&self, key: &Key, jws: &Jws<'_>) -> Result<(), TokenError> {
-        let Some((hash, half)) = host_form(key.alg).filter(|(_, ec)| ec.is_none() || self.ecdsa)
-        else {
-            return JwtSimple.check(key, jws);
-        };
+    /// Whether the host checks `key`'s signatures: RS*, and ES256/ES384 when `ecdsa`,
+    /// for a key with a DER SubjectPublicKeyInfo. Every other key goes to jwt-simple.
+    pub fn serves(&self, key: &Key) -> bool {
+        key.spki.is_some()
+            && host_form(key.alg).is_some_and(|(_, half)| half.is_none() || self.ecdsa)
+    }
+
+    /// Checks `signature`, as a JWS carries it, over `text` on the host; fails for a key
+    /// the host does not [serve](Self::serves).
+    pub fn check_message(
+        &self,
+        key: &Key,
+        signature: &[u8],
+        text: &[u8],
+    ) -> Result<(), TokenError> {
         // The DER SubjectPublicKeyInfo the host imports, computed once per key at parsing.
-        let Some(public_key) = key.spki.as_deref() else {
-            return JwtSimple.check(key, jws);
+        let (Some((hash, half)), Some(public_key)) = (
+            host_form(key.alg).filter(|_| self.serves(key)),
+            key.spki.as_deref(),
+        ) else {
+            return Err(TokenError::Signature);
         };
         let signature = match half {
             // A JWS ECDSA signature is exactly R‖S; anything else (DER, short) fails here.
-            Some(n) => der::ecdsa_signature(&jws.signature, n).ok_or(TokenError::Signature)?,
-            None => jws.signature.clone(),
+            Some(n) => der::ecdsa_signature(signature, n).ok_or(TokenError::Signature)?,
+            None => signature.to_vec(),
         };
         let args = VerifySignatureArguments {
             hash_function: hash.to_string(),
             public_key: public_key.to_vec(),
             signature,
-            text: jws.signing_input.as_bytes().to_vec(),
+            text: text.to_vec(),
         };
         let answer = self
             .transport
@@ -124,5 +141,14 @@ impl<T: Transport> SignatureCheck for HostSignature<T> {
             Ok(VerifySignatureResult { result: true, .. }) => Ok(()),
             _ => Err(TokenError::Signature),
         }
+    }
+}
+
+impl<T: Transport> SignatureCheck for HostSignature<T> {
+    fn check(&self, key: &Key, jws: &Jws<'_>) -> Result<(), TokenError> {
+        if !self.serves(key) {
+            return JwtSimple.check(key, jws);
+        }
+        self.check_message(key, &jws.signature, jws.signing_input.as_bytes())
     }
 }

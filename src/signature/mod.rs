@@ -3,6 +3,7 @@
 //! which DPoP proofs need) and Envoy's BoringSSL through a foreign function
 //! ([`boringssl`], with [`der`] and its start-up [`selftest`]). [`both`] checks with two
 //! backends (differential), and [`backend`] is the choice made at configuration.
+//! [`wycheproof`] runs Project Wycheproof's vectors through the host path.
 
 pub mod backend;
 pub mod boringssl;
@@ -13,6 +14,7 @@ pub mod rustcrypto;
 pub mod selftest;
 #[cfg(test)]
 mod tests;
+pub mod wycheproof;
 
 use crate::jwks::Key;
 use crate::token::Jws;

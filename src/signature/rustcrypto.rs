@@ -72,31 +72,37 @@ fn rsa_ok(n: &[u8], e: &[u8], message: &[u8], signature: &[u8], alg: Algorithm) 
 
 impl SignatureCheck for RustCrypto {
     fn check(&self, key: &Key, jws: &Jws<'_>) -> Result<(), TokenError> {
-        let message = jws.signing_input.as_bytes();
+        Self::check_message(key, &jws.signature, jws.signing_input.as_bytes())
+    }
+}
+
+impl RustCrypto {
+    /// Checks `signature`, as a JWS carries it, over `message` with `key`.
+    pub fn check_message(key: &Key, signature: &[u8], message: &[u8]) -> Result<(), TokenError> {
         let ok = match &key.material {
             Material::ES256(k) => {
                 let point = k.public_key().to_bytes_uncompressed();
                 let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point);
-                let sig = p256::ecdsa::Signature::from_slice(&jws.signature);
+                let sig = p256::ecdsa::Signature::from_slice(signature);
                 matches!((vk, sig), (Ok(vk), Ok(sig)) if vk.verify(message, &sig).is_ok())
             }
             Material::ES384(k) => {
                 let point = k.public_key().to_bytes_uncompressed();
                 let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(&point);
-                let sig = p384::ecdsa::Signature::from_slice(&jws.signature);
+                let sig = p384::ecdsa::Signature::from_slice(signature);
                 matches!((vk, sig), (Ok(vk), Ok(sig)) if vk.verify(message, &sig).is_ok())
             }
             Material::EdDSA(k) => {
                 let pk = ed25519_compact::PublicKey::from_slice(&k.to_bytes());
-                let sig = ed25519_compact::Signature::from_slice(&jws.signature);
+                let sig = ed25519_compact::Signature::from_slice(signature);
                 matches!((pk, sig), (Ok(pk), Ok(sig)) if pk.verify(message, &sig).is_ok())
             }
-            Material::RS256(k) => rsa_parts(k.to_components(), message, jws, key.alg),
-            Material::RS384(k) => rsa_parts(k.to_components(), message, jws, key.alg),
-            Material::RS512(k) => rsa_parts(k.to_components(), message, jws, key.alg),
-            Material::PS256(k) => rsa_parts(k.to_components(), message, jws, key.alg),
-            Material::PS384(k) => rsa_parts(k.to_components(), message, jws, key.alg),
-            Material::PS512(k) => rsa_parts(k.to_components(), message, jws, key.alg),
+            Material::RS256(k) => rsa_parts(k.to_components(), message, signature, key.alg),
+            Material::RS384(k) => rsa_parts(k.to_components(), message, signature, key.alg),
+            Material::RS512(k) => rsa_parts(k.to_components(), message, signature, key.alg),
+            Material::PS256(k) => rsa_parts(k.to_components(), message, signature, key.alg),
+            Material::PS384(k) => rsa_parts(k.to_components(), message, signature, key.alg),
+            Material::PS512(k) => rsa_parts(k.to_components(), message, signature, key.alg),
         };
         if ok {
             Ok(())
@@ -106,8 +112,8 @@ impl SignatureCheck for RustCrypto {
     }
 }
 
-fn rsa_parts(c: RSAPublicKeyComponents, message: &[u8], jws: &Jws<'_>, alg: Algorithm) -> bool {
-    rsa_ok(&c.n, &c.e, message, &jws.signature, alg)
+fn rsa_parts(c: RSAPublicKeyComponents, message: &[u8], signature: &[u8], alg: Algorithm) -> bool {
+    rsa_ok(&c.n, &c.e, message, signature, alg)
 }
 
 #[cfg(test)]

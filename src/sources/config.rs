@@ -17,6 +17,7 @@ const RESERVED: [&str; 5] = [
 
 /// One `token_sources` entry as written in the configuration.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RawTokenSource {
     header: Option<String>,

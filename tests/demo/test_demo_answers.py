@@ -18,7 +18,8 @@ import urllib.request
 
 import pytest
 
-from harness.demo import AUDIENCE, CLIENT_ID, CLIENT_SECRET, OTHER_AUDIENCE, ROOT, Demo, Ports, port_busy
+from harness.demo import (AUDIENCE, CLIENT_ID, CLIENT_SECRET, EXPLAIN, OTHER_AUDIENCE, ROOT, Demo, Ports, instructions,
+                          port_busy)
 from harness.http_client import Response, request
 from harness.wasm import ensure_wasm
 
@@ -167,3 +168,19 @@ def test_stopping_the_demo_closes_every_port(demo):
     demo.stop()
     assert demo.stopped() is not None
     assert [port for port in demo.ports.all().values() if port_busy(port)] == []
+
+
+def test_the_printed_explain_command_names_the_reason(demo):
+    """The instructions' `explain` line, run as printed (the CLI built here, the token on stdin), says why the
+    admin route refuses a read:data token, without printing it."""
+    build = subprocess.run(["cargo", "build", "--locked", "-q", "-p", "jwt-guard-cli"], cwd=ROOT,
+                           capture_output=True, text=True, timeout=1800)
+    assert build.returncode == 0, build.stderr[-4000:]
+    line = next(line for line in instructions(demo).splitlines() if EXPLAIN in line)
+    line = line.replace(EXPLAIN, str(ROOT / "target" / "debug" / "jwt-guard") + " explain")
+    reader = token(demo)
+    done = subprocess.run(["bash", "-c", line], cwd=ROOT, env={"TOKEN": reader, "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "status: 403 (refused)" in done.stdout and "reason: insufficient_scope" in done.stdout, done.stdout
+    assert reader not in done.stdout + done.stderr

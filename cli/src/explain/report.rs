@@ -2,9 +2,8 @@
 //! trace of the token (whole, or any of its segments) replaced by `<redacted>`.
 
 use super::request::Headers;
-use jwt_guard::config::{Config, MethodOverride};
+use jwt_guard::config::Config;
 use jwt_guard::lifecycle::{Counter, Outcome};
-use jwt_guard::policy::paths;
 use jwt_guard::reject::{Reason, Reply};
 use serde_json::{json, Map, Value};
 
@@ -63,60 +62,32 @@ pub struct Explanation {
     secrets: Vec<String>,
 }
 
-fn methods(method: &str, overrides: &[String], mode: MethodOverride) -> Vec<String> {
-    let mut out = vec![method.to_string()];
-    let mut add = |m: String| {
-        if !m.is_empty() && !out.contains(&m) {
-            out.push(m);
-        }
-    };
-    add(method.to_ascii_uppercase());
-    if mode == MethodOverride::Judge {
-        for v in overrides.iter().flat_map(|v| v.split(',')) {
-            add(v.trim_matches([' ', '\t']).to_ascii_uppercase());
-        }
-    }
-    out
-}
-
-/// The rule each (method, reading) pair selects, as the route policy chooses it: the
-/// first rule whose prefix (exactly, or ignoring ASCII case for a rule that restricts)
-/// and methods match. For display; the decision itself is the core's.
+/// The rule each (method, reading) pair selects, as the route policy chooses it
+/// (`jwt_guard::policy::choices`, the filter's own walk), one line per distinct rule.
 pub fn choices(
     config: &Config,
     method: &str,
     path: &str,
     overrides: &[String],
+    route: &jwt_guard::policy::Route<'_>,
 ) -> Result<Vec<Choice>, String> {
-    let readings = paths::readings(path).map_err(|e| e.to_string())?;
+    let overrides: Vec<&str> = overrides.iter().map(String::as_str).collect();
+    let all =
+        jwt_guard::policy::choices(config, method, path, &overrides, route).map_err(
+            |d| match d {
+                jwt_guard::reject::Denial::Ambiguous(why) => why.to_string(),
+                other => other.reason().name().to_string(),
+            },
+        )?;
     let mut out: Vec<Choice> = Vec::new();
-    for m in methods(method, overrides, config.method_override) {
-        for reading in &readings {
-            for folded in [false, true] {
-                let rule = config.rules.iter().position(|r| {
-                    let prefix = r.prefix.as_bytes();
-                    let matches = if folded && !r.allow_anonymous {
-                        reading
-                            .get(..prefix.len())
-                            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
-                    } else {
-                        reading.starts_with(prefix)
-                    };
-                    let governs = r.methods.is_empty()
-                        || r.methods
-                            .iter()
-                            .any(|x| *x == m || (x == "GET" && m == "HEAD"));
-                    matches && governs
-                });
-                if !out.iter().any(|c| c.rule == rule) {
-                    out.push(Choice {
-                        rule,
-                        method: m.clone(),
-                        reading: String::from_utf8_lossy(reading).into_owned(),
-                        folded,
-                    });
-                }
-            }
+    for c in all.each {
+        if !out.iter().any(|o| o.rule == c.rule) {
+            out.push(Choice {
+                rule: c.rule,
+                method: c.method,
+                reading: String::from_utf8_lossy(&c.reading).into_owned(),
+                folded: c.folded,
+            });
         }
     }
     Ok(out)
@@ -176,7 +147,9 @@ impl Explanation {
         let method = headers.get(":method").unwrap_or_default();
         let path = headers.get(":path").unwrap_or_default();
         let parts = headers.parts(config);
-        let (choices, rules_error) = match choices(config, &method, &path, &parts.overrides) {
+        let route = parts.route();
+        let (choices, rules_error) = match choices(config, &method, &path, &parts.overrides, &route)
+        {
             Ok(c) => (c, None),
             Err(e) => (vec![], Some(e)),
         };
@@ -291,7 +264,18 @@ impl Explanation {
     fn rule_line(&self, config: &Config, c: &Choice) -> String {
         let rule = match c.rule.and_then(|i| config.rules.get(i).map(|r| (i, r))) {
             Some((i, r)) => {
-                let mut what = vec![format!("prefix {:?}", r.prefix)];
+                let m = &r.matchers;
+                let mut what: Vec<String> = m
+                    .path
+                    .iter()
+                    .map(|p| format!("{} {:?}", p.key(), p.text()))
+                    .collect();
+                if !m.hosts.is_empty() {
+                    what.push(format!("hosts {:?}", m.hosts));
+                }
+                if !m.route_names.is_empty() {
+                    what.push(format!("route_names {:?}", m.route_names));
+                }
                 if !r.methods.is_empty() {
                     what.push(format!("methods {}", r.methods.join(",")));
                 }
@@ -404,7 +388,7 @@ impl Explanation {
             .map(|c| {
                 json!({
                     "rule": c.rule,
-                    "prefix": c.rule.and_then(|i| config.rules.get(i)).map(|r| r.prefix.clone()),
+                    "matcher": c.rule.and_then(|i| config.rules.get(i)).and_then(|r| r.matchers.path.as_ref()).map(|p| json!({ p.key(): p.text() })),
                     "reading": c.reading,
                     "method": c.method,
                     "case_folded": c.folded,

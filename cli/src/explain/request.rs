@@ -130,6 +130,12 @@ impl Headers {
             overrides: headers::method_overrides(config, |n| self.get(n).is_some(), || self.all()),
             dpop,
             origin,
+            // As the filter reads it: only when a rule has `hosts`.
+            authority: config
+                .route_needs
+                .authority
+                .then(|| self.get(":authority"))
+                .flatten(),
         }
     }
 }
@@ -142,6 +148,8 @@ pub struct Parts {
     pub overrides: Vec<String>,
     pub dpop: Vec<String>,
     pub origin: Option<Origin>,
+    /// `:authority`, when a rule has `hosts`.
+    pub authority: Option<String>,
 }
 
 impl Parts {
@@ -162,7 +170,16 @@ impl Parts {
             dpop: &dpop,
             origin: self.origin.as_ref(),
             peer_certificate: None,
+            route: self.route(),
         })
+    }
+
+    /// The route facts explain knows: the host (no route name or metadata outside Envoy).
+    pub fn route(&self) -> jwt_guard::policy::Route<'_> {
+        jwt_guard::policy::Route {
+            authority: self.authority.as_deref(),
+            ..Default::default()
+        }
     }
 }
 

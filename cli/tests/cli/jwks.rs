@@ -48,7 +48,7 @@ fn problems_are_named() {
         "key 2: no kid",
         "key 3: private key members present (d)",
         "key 4: RSA key of 1024 bits: under 2048 bits",
-        "key 4: ignored by jwt-guard: RSA key of 1024 bits (2048-8192 accepted)",
+        "key 4: ignored by jwt-guard: RSA key of 1024 bits (2048-4096 accepted)",
         r#"key 5: ignored by jwt-guard: unsupported key type Some("EC")/Some("P-521")"#,
         r#"ignored by jwt-guard: kid Some("dup") appears more than once"#,
     ] {

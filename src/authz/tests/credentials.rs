@@ -43,6 +43,7 @@ fn token_sources_and_shapes() {
             dpop: &[],
             origin: None,
             peer_certificate: None,
+            route: Default::default(),
         };
         decide(&ctx, &req, |_| None::<&KeySet>, cache)
     };
@@ -84,6 +85,7 @@ fn method_overrides_are_judged_strictest() {
             dpop: &[],
             origin: None,
             peer_certificate: None,
+            route: Default::default(),
         };
         decide(&c, &r, |i| inline(&cfg, i), &mut cache)
     };

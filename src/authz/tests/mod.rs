@@ -65,6 +65,7 @@ fn req<'a>(path: &'a str, token_headers: &'a [(&'a str, &'a str)]) -> Request<'a
         dpop: &[],
         origin: None,
         peer_certificate: None,
+        route: Default::default(),
     }
 }
 

@@ -96,6 +96,7 @@ impl World {
             dpop: proofs,
             origin: None,
             peer_certificate: None,
+            route: Default::default(),
         };
         let cfg = &self.cfg;
         decide(&ctx, &req, |i| inline(cfg, i), &mut self.cache)
@@ -201,6 +202,7 @@ fn without_shared_data_bound_tokens_fail_closed() {
         dpop: &[&p],
         origin: None,
         peer_certificate: None,
+        route: Default::default(),
     };
     let v = decide(&ctx, &req, |i| inline(&cfg, i), &mut TokenCache::new(0));
     assert!(
@@ -308,6 +310,7 @@ fn certificate_bound_tokens_need_that_certificate() {
             dpop: &[],
             origin: None,
             peer_certificate: peer,
+            route: Default::default(),
         };
         decide(&ctx, &req, |i| inline(&cfg, i), &mut cache)
     };

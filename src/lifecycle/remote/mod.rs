@@ -262,6 +262,10 @@ impl Remote {
             let age_s = now.saturating_sub(self.state.fetched_ms) / 1000;
             host.gauge(Gauge::KeysAge(self.index), age_s);
             host.gauge(Gauge::KeyCount(self.index), keys.len() as u64);
+            host.gauge(
+                Gauge::RsaExponentRefused(self.index),
+                keys.rsa_exponent_refused() as u64,
+            );
         }
     }
 

@@ -44,6 +44,7 @@ fn send(worker: &mut Worker, host: &mut Fake, id: u32, kid: &str) -> Outcome {
         dpop: &[],
         origin: None,
         peer_certificate: None,
+        route: Default::default(),
     };
     worker.on_request(host, id, &req)
 }
@@ -363,6 +364,7 @@ fn a_key_replaced_under_its_kid_is_refetched_once_per_cooldown() {
             dpop: &[],
             origin: None,
             peer_certificate: None,
+            route: Default::default(),
         };
         w.on_request(h, id, &req)
     };
@@ -399,6 +401,7 @@ fn a_forged_kid_flood_backs_the_refetch_cooldown_off_and_a_new_key_restores_it()
                 dpop: &[],
                 origin: None,
                 peer_certificate: None,
+                route: Default::default(),
             };
             w.on_request(h, id, &req);
             w.on_tick(h);

@@ -4,20 +4,21 @@
 
 use super::htu::Origin;
 use super::secrets::{NonceSecrets, SecretsError, KEY as SECRETS_KEY};
+use crate::config::choice::choice;
 use crate::config::error::ConfigError;
-use serde::Deserialize;
 
-/// Which `Authorization` schemes a provider's tokens may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DpopMode {
-    /// `Bearer` for unbound tokens, `DPoP` with a proof for bound ones (the default).
-    #[default]
-    Allowed,
-    /// Only `DPoP` with a proof, for DPoP-bound tokens.
-    Required,
-    /// The `DPoP` scheme is refused (bound tokens are then refused altogether).
-    Off,
+choice! {
+    /// Which `Authorization` schemes a provider's tokens may use.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub enum DpopMode {
+        /// `Bearer` for unbound tokens, `DPoP` with a proof for bound ones (the default).
+        #[default]
+        Allowed = "allowed",
+        /// Only `DPoP` with a proof, for DPoP-bound tokens.
+        Required = "required",
+        /// The `DPoP` scheme is refused (bound tokens are then refused altogether).
+        Off = "off",
+    }
 }
 
 impl DpopMode {
