@@ -33,6 +33,8 @@ KINDS = {
 UNVENDORED_KINDS = {"Secret", "EnvoyProxy"}
 # The variable the DPoP nonce secrets reach the filter's VM in, on every platform.
 NONCE_ENV = "JWT_GUARD_DPOP_NONCE_SECRETS"
+# What the proxy's environment holds once a Secret is wired in (one 37-byte secret, base64url).
+SECRETS_VALUE = "c2hhcmVkLWJ5LWV2ZXJ5LXJlcGxpY2EtMzItYnl0ZXMtbG9uZw"
 
 
 def crd_schemas() -> dict[tuple[str, str], dict]:
@@ -303,7 +305,7 @@ def test_plugin_configuration_loads_in_envoy_and_enforces(tmp_path, dist, upstre
     # The proxy's environment as the Secret wiring leaves it (Envoy passes host_env_keys from its own).
     envoy = Envoy(tmp_path / "envoy", json.dumps(config), wasm_path=dist.wasm, upstream_port=upstream.port,
                   clusters={provider["jwks_cluster"]: jwks.port}, customize=as_the_platform_does,
-                  env={NONCE_ENV: "c2hhcmVkLWJ5LWV2ZXJ5LXJlcGxpY2EtMzItYnl0ZXMtbG9uZw"})
+                  env={NONCE_ENV: SECRETS_VALUE})
     try:
         envoy.start()
         envoy.wait_log(r"configured 1 provider\(s\)")
@@ -336,9 +338,13 @@ def _stats_with_matcher(tmp_path, dist, upstream, signing_key, jwks, prefixes: l
     def istio_stats(bootstrap: dict) -> None:
         patterns = ISTIO_FIXED_INCLUSIONS + [{"prefix": p} for p in prefixes]
         bootstrap["stats_config"] = {"stats_matcher": {"inclusion_list": {"patterns": patterns}}}
+        hcm = bootstrap["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+        vm_config = hcm["http_filters"][0]["typed_config"]["config"]["vm_config"]
+        vm_config["environment_variables"] = istio_vm_env(the("WasmPlugin")["spec"]["vmConfig"]["env"])
 
     envoy = Envoy(tmp_path / f"stats-{'-'.join(prefixes) or 'none'}", json.dumps(config), wasm_path=dist.wasm,
-                  upstream_port=upstream.port, clusters={provider["jwks_cluster"]: jwks.port}, customize=istio_stats)
+                  upstream_port=upstream.port, clusters={provider["jwks_cluster"]: jwks.port}, customize=istio_stats,
+                  env={NONCE_ENV: SECRETS_VALUE})
     try:
         envoy.start()
         token = make_token(signing_key, claims(provider["issuer"], provider["audiences"][0]))
