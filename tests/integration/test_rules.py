@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from support.assertions import assert_insufficient_scope, assert_invalid_token, assert_missing_token
+from harness.assertions import assert_insufficient_scope, assert_invalid_token, assert_missing_token
 
 REPORT_SCOPES = "read:reports export:reports"
 
