@@ -23,6 +23,7 @@ lint: bootstrap
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --release --target wasm32-wasip1 -- -D warnings
+	cargo clippy --release --target wasm32-wasip1 --features wycheproof -- -D warnings
 
 unit: bootstrap
 	cargo test --workspace

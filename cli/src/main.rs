@@ -45,7 +45,7 @@ enum Command {
     },
     /// Decide one request as the filter would and say why.
     /// Exit 0: allowed; 1: refused; 2: usage or configuration error.
-    Explain(ExplainArgs),
+    Explain(Box<ExplainArgs>),
     /// List each key of a JWKS as jwt-guard sees it, and its problems.
     /// Exit 0: no problems; 1: problems; 2: unreadable or not a JWKS.
     Jwks {
@@ -78,6 +78,13 @@ struct ExplainArgs {
     /// The :authority.
     #[arg(long, value_name = "H")]
     host: Option<String>,
+    /// The name of the Envoy route the request matched (xds.route_name), for rules with
+    /// route_names.
+    #[arg(long, value_name = "NAME")]
+    route_name: Option<String>,
+    /// The rule the matched route's metadata names (filter_metadata.jwt_guard.rule).
+    #[arg(long, value_name = "NAME")]
+    route_rule: Option<String>,
     /// A request header, 'Name: value'; repeatable (bytes that are not UTF-8 are read as
     /// the filter reads them, as U+FFFD).
     #[arg(long = "header", value_name = "'Name: value'", value_parser = clap::value_parser!(std::ffi::OsString))]
@@ -152,6 +159,8 @@ fn run_explain(args: &ExplainArgs) -> Result<u8, String> {
             .iter()
             .map(|h| h.to_string_lossy().into_owned())
             .collect(),
+        route_name: args.route_name.clone(),
+        route_rule: args.route_rule.clone(),
         now: args.now,
         token,
     };

@@ -1,6 +1,6 @@
 //! The configuration JSON as written, before validation (unknown keys are refused).
 
-use super::switches::{AmbiguousPaths, MethodOverride, SignatureBackend};
+use super::switches::{AmbiguousPaths, MethodOverride, Mode, SignatureBackend};
 use crate::claims::RawClaimRule;
 use crate::metadata::RawResourceMetadata;
 use crate::sender::dpop::settings::DpopMode;
@@ -78,5 +78,6 @@ pub(super) struct RawRule {
     pub max_age_s: Option<u64>,
     #[serde(default)]
     pub claims: Vec<RawClaimRule>,
-    pub mode: Option<String>,
+    #[serde(default)]
+    pub mode: Mode,
 }

@@ -3,6 +3,7 @@
 use super::error::{fail, invalid, ConfigError, ConfigErrorKind};
 use super::provider::Provider;
 use super::raw::RawRule;
+pub use super::switches::Mode;
 use crate::claims::{self, ClaimRule};
 use crate::policy::matcher::{MatcherKeys, Matchers};
 
@@ -24,16 +25,6 @@ pub struct Rule {
     pub claims: Vec<ClaimRule>,
     /// Whether refusals are answered (`enforce`) or only counted and logged (`report`).
     pub mode: Mode,
-}
-
-/// A rule's `mode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
-    /// Refusals are answered (the default).
-    #[default]
-    Enforce,
-    /// Every request continues; the verdict it would have had is counted and logged.
-    Report,
 }
 
 impl Rule {
@@ -105,16 +96,6 @@ impl Rule {
                 ConfigErrorKind::Conflict("an anonymous route cannot require claims"),
             );
         }
-        let mode = match raw.mode.as_deref() {
-            None | Some("enforce") => Mode::Enforce,
-            Some("report") => Mode::Report,
-            Some(other) => {
-                return invalid(
-                    format!("{at}.mode"),
-                    format!("{other:?} is not one of enforce, report"),
-                )
-            }
-        };
         Ok(Rule {
             matchers,
             methods: raw.methods,
@@ -123,7 +104,7 @@ impl Rule {
             providers,
             step_up,
             claims,
-            mode,
+            mode: raw.mode,
         })
     }
 }

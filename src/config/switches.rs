@@ -1,5 +1,5 @@
-//! The top-level options chosen from a fixed set of values: `signature_backend`,
-//! `ambiguous_paths` and `method_override`.
+//! The options chosen from a fixed set of values: `signature_backend`,
+//! `ambiguous_paths`, `method_override`, and a rule's `mode`.
 
 use super::choice::choice;
 
@@ -40,5 +40,17 @@ choice! {
         Judge = "judge",
         /// Remove the headers (every spelling) before the upstream sees them.
         Strip = "strip",
+    }
+}
+
+choice! {
+    /// A rule's `mode`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub enum Mode {
+        /// Refusals are answered (the default).
+        #[default]
+        Enforce = "enforce",
+        /// Every request continues; the verdict it would have had is counted and logged.
+        Report = "report",
     }
 }

@@ -39,6 +39,7 @@ def test_module_and_its_sha256_file(dist):
     wasm = dist.wasm.read_bytes()
     assert wasm[:4] == b"\0asm"
     assert wasm == RELEASE_WASM.read_bytes()
+    assert b"wycheproof" not in wasm  # the test-only Wycheproof module (a cargo feature) never ships
     line = (dist.path / "jwt_guard.wasm.sha256").read_text()
     assert re.fullmatch(r"[0-9a-f]{64}  jwt_guard\.wasm\n", line), line
     assert dist.wasm_sha256 == hashlib.sha256(wasm).hexdigest()

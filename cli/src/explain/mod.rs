@@ -38,6 +38,10 @@ pub struct Inputs {
     pub host: Option<String>,
     /// `Name: value` lines.
     pub headers: Vec<String>,
+    /// The matched Envoy route's name (`xds.route_name`).
+    pub route_name: Option<String>,
+    /// The rule the route's metadata names (`filter_metadata.jwt_guard.rule`).
+    pub route_rule: Option<String>,
     /// Seconds since the epoch; the system clock when `None`.
     pub now: Option<u64>,
     /// The token (already read from stdin for `-`); `None`: a request without one.

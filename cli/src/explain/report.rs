@@ -18,6 +18,8 @@ pub struct Choice {
     pub rule: Option<usize>,
     pub method: String,
     pub reading: String,
+    /// The reading of the host, when a rule has `hosts`.
+    pub host: Option<String>,
     /// Whether the match needed ASCII case folding of the prefix.
     pub folded: bool,
 }
@@ -80,12 +82,23 @@ pub fn choices(
             },
         )?;
     let mut out: Vec<Choice> = Vec::new();
+    if let Some(named) = all.named {
+        // The rule the route's metadata names applies to every reading.
+        out.push(Choice {
+            rule: Some(named),
+            method: method.to_string(),
+            reading: "(named by the route's metadata)".to_string(),
+            host: None,
+            folded: false,
+        });
+    }
     for c in all.each {
         if !out.iter().any(|o| o.rule == c.rule) {
             out.push(Choice {
                 rule: c.rule,
                 method: c.method,
                 reading: String::from_utf8_lossy(&c.reading).into_owned(),
+                host: c.host,
                 folded: c.folded,
             });
         }
@@ -297,8 +310,12 @@ impl Explanation {
         } else {
             ""
         };
+        let host = c
+            .host
+            .as_ref()
+            .map_or(String::new(), |h| format!(" on host {h:?}"));
         format!(
-            "{rule} under reading {:?} as {}{folded}",
+            "{rule} under reading {:?}{host} as {}{folded}",
             c.reading, c.method
         )
     }
@@ -390,6 +407,7 @@ impl Explanation {
                     "rule": c.rule,
                     "matcher": c.rule.and_then(|i| config.rules.get(i)).and_then(|r| r.matchers.path.as_ref()).map(|p| json!({ p.key(): p.text() })),
                     "reading": c.reading,
+                    "host": c.host,
                     "method": c.method,
                     "case_folded": c.folded,
                 })
@@ -465,6 +483,8 @@ mod tests {
                 ("x-other".into(), b"not-a-secret-value".to_vec()),
             ],
             stripped: vec![],
+            route_name: None,
+            route_rule: None,
         };
         let s = secrets(Some("tttttttt.uuuu"), &headers, &config);
         assert_eq!(

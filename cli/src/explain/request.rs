@@ -21,6 +21,10 @@ pub struct Headers {
     pub map: Vec<(String, Vec<u8>)>,
     /// Inbound headers removed because jwt-guard sets them.
     pub stripped: Vec<String>,
+    /// The matched Envoy route's name (`xds.route_name`), as `--route-name` gives it.
+    pub route_name: Option<String>,
+    /// The rule the route's metadata names, as `--route-rule` gives it.
+    pub route_rule: Option<String>,
 }
 
 /// Splits `Name: value` (a pseudo-header's name keeps its leading `:`).
@@ -95,7 +99,12 @@ impl Headers {
             }
             !ours
         });
-        Ok(Headers { map, stripped })
+        Ok(Headers {
+            map,
+            stripped,
+            route_name: inputs.route_name.clone(),
+            route_rule: inputs.route_rule.clone(),
+        })
     }
 
     /// The first value of `name`, as Envoy's single-header read gives it.
@@ -130,11 +139,21 @@ impl Headers {
             overrides: headers::method_overrides(config, |n| self.get(n).is_some(), || self.all()),
             dpop,
             origin,
-            // As the filter reads it: only when a rule has `hosts`.
+            // As the filter reads them: each only when a rule needs it.
             authority: config
                 .route_needs
                 .authority
                 .then(|| self.get(":authority"))
+                .flatten(),
+            route_name: config
+                .route_needs
+                .name
+                .then(|| self.route_name.clone())
+                .flatten(),
+            route_rule: config
+                .route_needs
+                .rule
+                .then(|| self.route_rule.clone())
                 .flatten(),
         }
     }
@@ -150,6 +169,10 @@ pub struct Parts {
     pub origin: Option<Origin>,
     /// `:authority`, when a rule has `hosts`.
     pub authority: Option<String>,
+    /// The route's name, when a rule has `route_names`.
+    pub route_name: Option<String>,
+    /// The rule the route's metadata names, when a rule has a `name`.
+    pub route_rule: Option<String>,
 }
 
 impl Parts {
@@ -174,11 +197,13 @@ impl Parts {
         })
     }
 
-    /// The route facts explain knows: the host (no route name or metadata outside Envoy).
+    /// The route facts: the host, and what `--route-name` / `--route-rule` say Envoy's
+    /// route would give.
     pub fn route(&self) -> jwt_guard::policy::Route<'_> {
         jwt_guard::policy::Route {
             authority: self.authority.as_deref(),
-            ..Default::default()
+            name: self.route_name.as_deref(),
+            rule: self.route_rule.as_deref(),
         }
     }
 }

@@ -318,3 +318,47 @@ fn a_discovered_provider_takes_its_keys_from_the_jwks_file() {
         r.stdout
     );
 }
+
+#[test]
+fn hosts_route_names_and_named_rules_are_explained_from_the_flags() {
+    let s = setup(
+        "route",
+        r#""rules":[{"hosts":["admin.example.com"],"scopes":["admin"]},
+                    {"route_names":["internal*"],"scopes":["internal"]},
+                    {"name":"open","allow_anonymous":true}]"#,
+    );
+    let t = token("k1", r#"{"scope":"read"}"#);
+    let reason = |args: &[&str]| {
+        let r = explain(&s, &[args, &["--json"]].concat(), Some(&t));
+        json(&r)["reason"].clone()
+    };
+    assert_eq!(
+        reason(&["--host", "admin.example.com"]),
+        "insufficient_scope"
+    );
+    assert_eq!(
+        reason(&["--host", "www.example.com"]),
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        reason(&["--route-name", "internal-api"]),
+        "insufficient_scope"
+    );
+    assert_eq!(reason(&["--route-name", "public"]), serde_json::Value::Null);
+    let r = explain(&s, &["--route-rule", "open"], None);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("rules[2]"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("named by the route's metadata"),
+        "{}",
+        r.stdout
+    );
+    let r = explain(&s, &["--route-rule", "nope", "--json"], None);
+    assert_eq!(json(&r)["reason"], "unknown_route_rule");
+    let r = explain(&s, &["--host", "admin.example.com"], Some(&t));
+    assert!(
+        r.stdout.contains(r#"on host "admin.example.com""#),
+        "{}",
+        r.stdout
+    );
+}
