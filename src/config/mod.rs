@@ -160,6 +160,7 @@ impl Config {
             raw.dpop_origin.as_deref(),
             raw.dpop_proof_window_s,
             raw.dpop_nonce,
+            raw.dpop_nonce_secrets_env,
         )?;
         let resource_metadata = metadata::metadata(raw.resource_metadata, &providers)?;
         let offer = offer::offer(&providers, resource_metadata.as_ref());

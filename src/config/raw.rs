@@ -27,6 +27,7 @@ pub(super) struct RawConfig {
     pub dpop_origin: Option<String>,
     pub dpop_proof_window_s: Option<u64>,
     pub dpop_nonce: Option<bool>,
+    pub dpop_nonce_secrets_env: Option<String>,
     pub resource_metadata: Option<RawResourceMetadata>,
     pub token_sources: Option<Vec<RawTokenSource>>,
 }

@@ -74,7 +74,9 @@ impl RootContext for Root {
         #[cfg(feature = "wycheproof")]
         super::wycheproof::report();
         let bytes = self.get_plugin_configuration().unwrap_or_default();
-        let Some((config, backend)) = configure(&bytes, Box::new(Foreign)) else {
+        // The VM's environment: what vm_config.environment_variables passes (WASI environ).
+        let env = |name: &str| std::env::var(name).ok();
+        let Some((config, backend)) = configure(&bytes, &env, Box::new(Foreign)) else {
             return false;
         };
         let mut host = Proxy::new(&config);

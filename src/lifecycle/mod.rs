@@ -53,12 +53,29 @@ pub enum Outcome {
     Wait,
 }
 
-/// Parses the plugin configuration and picks its signature backend (self-testing the
-/// host through `transport`); `None`, with the reason logged, makes Envoy refuse it.
-pub fn configure(bytes: &[u8], transport: Box<dyn Transport>) -> Option<(Config, Backend)> {
+/// Parses the plugin configuration, reads the DPoP nonce secrets from the VM's environment
+/// through `env` (when `dpop_nonce_secrets_env` names a variable) and picks the signature
+/// backend (self-testing the host through `transport`); `None`, with the reason logged,
+/// makes Envoy refuse it.
+pub fn configure(
+    bytes: &[u8],
+    env: &dyn Fn(&str) -> Option<String>,
+    transport: Box<dyn Transport>,
+) -> Option<(Config, Backend)> {
     let configured = Config::parse(bytes)
         .map_err(|e| e.to_string())
-        .and_then(|config| {
+        .and_then(|mut config| {
+            config
+                .dpop
+                .read_nonce_secrets(env)
+                .map_err(|e| format!("invalid jwt-guard configuration: {e}"))?;
+            if config.dpop.nonce && config.dpop.nonce_secrets.is_none() {
+                log::warn!(
+                    "dpop_nonce is on without dpop_nonce_secrets_env: DPoP nonces are valid in \
+                     this Envoy process only, so replicas behind one load balancer refuse each \
+                     other's (clients retry with use_dpop_nonce)"
+                );
+            }
             let backend = Backend::select(config.signature_backend, transport)
                 .map_err(|e| format!("invalid jwt-guard configuration: {e}"))?;
             Ok((config, backend))

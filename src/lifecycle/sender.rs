@@ -15,6 +15,8 @@ use crate::signature::backend::Backend;
 pub struct DpopState {
     pub secret: [u8; 32],
     pub nonces: Option<Nonces>,
+    /// Whether `nonces` are keyed by `dpop_nonce_secrets_env` rather than `secret`.
+    fleet_nonces: bool,
     /// Proof algorithms verified on the host.
     pub host_algorithms: Vec<Algorithm>,
 }
@@ -44,21 +46,27 @@ impl DpopState {
             Backend::Host(_) => vec![Algorithm::RS256, Algorithm::RS384, Algorithm::RS512],
             _ => vec![],
         };
+        let nonces = config.dpop.nonce.then(|| match &config.dpop.nonce_secrets {
+            Some(shared) => Nonces::shared(shared),
+            None => Nonces::new(secret),
+        });
         DpopState {
             secret,
-            nonces: config.dpop.nonce.then(|| Nonces::new(secret)),
+            nonces,
+            fleet_nonces: config.dpop.nonce_secrets.is_some(),
             host_algorithms,
         }
     }
 
-    /// Adopts the stored secret if another worker's write won a start-up race.
+    /// Adopts the stored secret if another worker's write won a start-up race (the nonces
+    /// follow it unless they are keyed by the fleet's secrets).
     pub fn refresh(&mut self, host: &dyn Host) {
         let stored = host
             .shared_get(secret::SECRET_KEY)
             .and_then(|(v, _)| <[u8; 32]>::try_from(v.as_slice()).ok());
         if let Some(secret) = stored.filter(|s| *s != self.secret) {
             self.secret = secret;
-            if self.nonces.is_some() {
+            if self.nonces.is_some() && !self.fleet_nonces {
                 self.nonces = Some(Nonces::new(secret));
             }
         }

@@ -149,7 +149,7 @@ fn unbound_tokens_follow_the_mode() {
 
 #[test]
 fn the_configured_origin_replaces_the_request_s() {
-    let settings = Settings::from_raw(Some("https://api.example.com"), None, None).unwrap();
+    let settings = Settings::from_raw(Some("https://api.example.com"), None, None, None).unwrap();
     let w = World::new(settings);
     let cnf = bound(&KEY);
     let behind_tls = proof(&KEY, "a", "https://api.example.com/orders");

@@ -28,6 +28,13 @@ ZERO_DIGEST = "0" * 64
 KINDS = {
     "WasmPlugin", "TrafficExtension", "ServiceEntry", "DestinationRule", "EnvoyExtensionPolicy", "EnvoyPatchPolicy",
 }
+# Kinds whose CRD is not vendored (a core Secret; Envoy Gateway's EnvoyProxy, of which only the container env, a
+# core EnvVar list, is used): checked field by field in test_dpop_nonce_secret_reaches_the_vm_on_every_platform.
+UNVENDORED_KINDS = {"Secret", "EnvoyProxy"}
+# The variable the DPoP nonce secrets reach the filter's VM in, on every platform.
+NONCE_ENV = "JWT_GUARD_DPOP_NONCE_SECRETS"
+# What the proxy's environment holds once a Secret is wired in (one 37-byte secret, base64url).
+SECRETS_VALUE = "c2hhcmVkLWJ5LWV2ZXJ5LXJlcGxpY2EtMzItYnl0ZXMtbG9uZw"
 
 
 def crd_schemas() -> dict[tuple[str, str], dict]:
@@ -90,7 +97,12 @@ def cel_rules(doc: dict) -> list[str]:
     return broken
 
 
-@pytest.mark.parametrize("where, doc", resources(), ids=[f"{w}:{d['kind']}" for w, d in resources()])
+def crd_resources() -> list[tuple[str, dict]]:
+    """resources() whose kind has a vendored CRD."""
+    return [(where, doc) for where, doc in resources() if doc["kind"] not in UNVENDORED_KINDS]
+
+
+@pytest.mark.parametrize("where, doc", crd_resources(), ids=[f"{w}:{d['kind']}" for w, d in crd_resources()])
 def test_manifest_is_valid_against_its_crd_schema(where, doc):
     assert doc["kind"] in KINDS
     assert (doc["apiVersion"], doc["kind"]) in SCHEMA_BY_KIND, f"{where}: no vendored CRD serves {doc['apiVersion']}"
@@ -102,7 +114,7 @@ def test_manifest_is_valid_against_its_crd_schema(where, doc):
 
 
 def test_every_crd_resource_kind_is_used_and_the_schemas_bite():
-    assert {doc["kind"] for _, doc in resources()} == KINDS
+    assert {doc["kind"] for _, doc in resources()} == KINDS | UNVENDORED_KINDS
     broken = copy.deepcopy(the("WasmPlugin"))
     broken["spec"]["failStrategy"] = "FAIL_SOMETIMES"
     with pytest.raises(jsonschema.ValidationError):
@@ -130,6 +142,75 @@ def test_modules_are_pinned_and_fail_closed():
     [entry] = the("EnvoyExtensionPolicy")["spec"]["wasm"]
     assert entry["failOpen"] is False
     assert entry["code"]["type"] == "Image" and entry["code"]["image"]["sha256"] == ZERO_DIGEST
+
+
+def env_from_secret(env: list[dict]) -> dict[str, tuple[str, str]]:
+    """A Kubernetes container env list as name -> (Secret name, key), for the entries read from a Secret."""
+    out = {}
+    for entry in env:
+        assert set(entry) <= {"name", "value", "valueFrom"}, entry
+        ref = entry.get("valueFrom", {}).get("secretKeyRef")
+        if ref is not None:
+            assert set(entry["valueFrom"]) == {"secretKeyRef"} and set(ref) <= {"name", "key", "optional"}, entry
+            out[entry["name"]] = (ref["name"], ref["key"])
+    return out
+
+
+def secrets_in(path: Path) -> dict[tuple[str, str], dict]:
+    """The Secrets of a manifest file by (namespace, name)."""
+    found = {}
+    for doc in yaml.safe_load_all(path.read_text()):
+        if isinstance(doc, dict) and doc.get("kind") == "Secret":
+            assert doc["apiVersion"] == "v1" and doc.get("type") == "Opaque"
+            assert set(doc) <= {"apiVersion", "kind", "metadata", "type", "stringData"}, doc
+            found[(doc["metadata"]["namespace"], doc["metadata"]["name"])] = doc
+    return found
+
+
+def test_dpop_nonce_secret_reaches_the_vm_on_every_platform():
+    """Secret -> the proxy container's environment -> the VM's environment, with the same names at each hop:
+    Istio (a Secret, the istio-proxy container env patch, vmConfig.env valueFrom HOST), Envoy Gateway (a Secret,
+    the EnvoyProxy's Envoy container env, the wasm entry's env.hostKeys), plain Envoy (host_env_keys)."""
+    # Istio: the sidecar's env (merged into the injected istio-proxy container), then the VM's.
+    istio_secrets = secrets_in(DEPLOY / "istio" / "dpop-nonce-secret.yaml")
+    patch = yaml.safe_load((DEPLOY / "istio" / "istio-proxy-env.yaml").read_text())
+    [container] = patch["spec"]["template"]["spec"]["containers"]
+    assert container["name"] == "istio-proxy" and container["image"] == "auto"
+    [(env_name, (secret, key))] = env_from_secret(container["env"]).items()
+    assert env_name == NONCE_ENV
+    plugin_namespace = the("WasmPlugin")["metadata"]["namespace"]
+    assert key in istio_secrets[(plugin_namespace, secret)]["stringData"]
+    for kind in ("WasmPlugin", "TrafficExtension"):
+        spec = the(kind)["spec"]
+        assert spec.get("wasm", spec)["vmConfig"]["env"] == [{"name": NONCE_ENV, "valueFrom": "HOST"}], kind
+
+    # Envoy Gateway: the EnvoyProxy puts the Secret into the Envoy container; hostKeys passes it to the VM.
+    eg_secrets = secrets_in(DEPLOY / "envoy-gateway" / "dpop-nonce-secret.yaml")
+    proxy = the("EnvoyProxy")
+    assert proxy["apiVersion"] == "gateway.envoyproxy.io/v1alpha1"
+    provider = proxy["spec"]["provider"]
+    assert provider["type"] == "Kubernetes"
+    env = env_from_secret(provider["kubernetes"]["envoyDeployment"]["container"]["env"])
+    secret, key = env[NONCE_ENV]
+    assert key in eg_secrets[(proxy["metadata"]["namespace"], secret)]["stringData"]
+    [entry] = the("EnvoyExtensionPolicy")["spec"]["wasm"]
+    assert entry["env"] == {"hostKeys": [NONCE_ENV]}
+
+    # Plain Envoy: from the process environment.
+    remote = yaml.safe_load((DEPLOY / "envoy" / "envoy-remote.yaml").read_text())
+    hcm = remote["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+    [wasm] = [f for f in hcm["http_filters"] if f["name"] == "envoy.filters.http.wasm"]
+    vm_config = wasm["typed_config"]["config"]["vm_config"]
+    assert vm_config["environment_variables"] == {"host_env_keys": [NONCE_ENV]}
+
+    # The filter configuration of each platform reads that variable, with nonces on.
+    for _, config in istio_plugins():
+        assert (config["dpop_nonce"], config["dpop_nonce_secrets_env"]) == (True, NONCE_ENV)
+    assert (entry["config"]["dpop_nonce"], entry["config"]["dpop_nonce_secrets_env"]) == (True, NONCE_ENV)
+
+    # Every shipped Secret is a placeholder, never a usable secret that everyone would share.
+    for secret in [*istio_secrets.values(), *eg_secrets.values()]:
+        assert set(secret["stringData"].values()) == {"REPLACE_ME"}
 
 
 def istio_plugins() -> list[tuple[str, dict]]:
@@ -184,19 +265,34 @@ def test_patch_policy_cluster_is_accepted_by_envoy(tmp_path, dist):
     assert "OK" in result.stdout + result.stderr
 
 
-def carriers() -> list[tuple[str, dict, str, str]]:
-    """(kind, plugin configuration, root_id, vm_id) as each platform hands them to Envoy."""
-    out = [(kind, config, "jwt_guard", "") for kind, config in istio_plugins()]  # Istio leaves vm_id empty
+def istio_vm_env(env: list[dict]) -> dict:
+    """vmConfig.env as istiod translates it into vm_config.environment_variables: HOST entries become
+    host_env_keys, INLINE ones (the default) key_values."""
+    host = [e["name"] for e in env if e.get("valueFrom") == "HOST"]
+    inline = {e["name"]: e.get("value", "") for e in env if e.get("valueFrom", "INLINE") == "INLINE"}
+    return {**({"host_env_keys": host} if host else {}), **({"key_values": inline} if inline else {})}
+
+
+def carriers() -> list[tuple[str, dict, str, str, dict]]:
+    """(kind, plugin configuration, root_id, vm_id, vm environment_variables) as each platform hands them to
+    Envoy."""
+    out = []
+    for kind in ("WasmPlugin", "TrafficExtension"):
+        spec = the(kind)["spec"]
+        wasm = spec.get("wasm", spec)
+        # Istio leaves vm_id empty.
+        out.append((kind, wasm["pluginConfig"], "jwt_guard", "", istio_vm_env(wasm["vmConfig"]["env"])))
     policy = the("EnvoyExtensionPolicy")
     [entry] = policy["spec"]["wasm"]
     vm_id = f"envoyextensionpolicy/{policy['metadata']['namespace']}/{policy['metadata']['name']}/wasm/0"
-    out.append(("EnvoyExtensionPolicy", entry["config"], entry["rootID"], vm_id))
+    out.append(("EnvoyExtensionPolicy", entry["config"], entry["rootID"], vm_id,
+                {"host_env_keys": entry["env"]["hostKeys"]}))
     return out
 
 
-@pytest.mark.parametrize("kind, config, root_id, vm_id", carriers(), ids=[c[0] for c in carriers()])
+@pytest.mark.parametrize("kind, config, root_id, vm_id, vm_env", carriers(), ids=[c[0] for c in carriers()])
 def test_plugin_configuration_loads_in_envoy_and_enforces(tmp_path, dist, upstream, jwks, signing_key,
-                                                          kind, config, root_id, vm_id):
+                                                          kind, config, root_id, vm_id, vm_env):
     [provider] = config["providers"]
 
     def as_the_platform_does(bootstrap: dict) -> None:
@@ -204,9 +300,12 @@ def test_plugin_configuration_loads_in_envoy_and_enforces(tmp_path, dist, upstre
         plugin = hcm["http_filters"][0]["typed_config"]["config"]
         plugin["root_id"] = root_id
         plugin["vm_config"]["vm_id"] = vm_id
+        plugin["vm_config"]["environment_variables"] = vm_env
 
+    # The proxy's environment as the Secret wiring leaves it (Envoy passes host_env_keys from its own).
     envoy = Envoy(tmp_path / "envoy", json.dumps(config), wasm_path=dist.wasm, upstream_port=upstream.port,
-                  clusters={provider["jwks_cluster"]: jwks.port}, customize=as_the_platform_does)
+                  clusters={provider["jwks_cluster"]: jwks.port}, customize=as_the_platform_does,
+                  env={NONCE_ENV: SECRETS_VALUE})
     try:
         envoy.start()
         envoy.wait_log(r"configured 1 provider\(s\)")
@@ -239,9 +338,13 @@ def _stats_with_matcher(tmp_path, dist, upstream, signing_key, jwks, prefixes: l
     def istio_stats(bootstrap: dict) -> None:
         patterns = ISTIO_FIXED_INCLUSIONS + [{"prefix": p} for p in prefixes]
         bootstrap["stats_config"] = {"stats_matcher": {"inclusion_list": {"patterns": patterns}}}
+        hcm = bootstrap["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+        vm_config = hcm["http_filters"][0]["typed_config"]["config"]["vm_config"]
+        vm_config["environment_variables"] = istio_vm_env(the("WasmPlugin")["spec"]["vmConfig"]["env"])
 
     envoy = Envoy(tmp_path / f"stats-{'-'.join(prefixes) or 'none'}", json.dumps(config), wasm_path=dist.wasm,
-                  upstream_port=upstream.port, clusters={provider["jwks_cluster"]: jwks.port}, customize=istio_stats)
+                  upstream_port=upstream.port, clusters={provider["jwks_cluster"]: jwks.port}, customize=istio_stats,
+                  env={NONCE_ENV: SECRETS_VALUE})
     try:
         envoy.start()
         token = make_token(signing_key, claims(provider["issuer"], provider["audiences"][0]))

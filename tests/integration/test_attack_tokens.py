@@ -1,4 +1,4 @@
-"""The attack corpus (tests/integration/corpus) against real Envoy: every hostile request gets 401 with the expected
+"""The attack corpus (harness/corpus) against real Envoy: every hostile request gets 401 with the expected
 RFC 6750 challenge and no echo of its credentials, also on an allow_anonymous route (an invalid token is refused
 there too; only requests without bearer credentials pass), and a valid token right after still gets 200 (the wasm
 VM survived). One Envoy serves the whole module; its listener takes request headers up to 96 KiB, so the filter,

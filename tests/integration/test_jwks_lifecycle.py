@@ -1,4 +1,5 @@
-"""Key acquisition over time: cold start, fetch failures, rotation and the unknown-kid refetch cooldown."""
+"""Key acquisition over time: cold start, fetch failures, rotation and the unknown-kid refetch cooldown (which
+doubles while refetches find nothing new)."""
 
 from __future__ import annotations
 
@@ -124,8 +125,12 @@ def test_unknown_kid_refetch_happens_at_most_once_per_cooldown(launch, fresh_jwk
     assert time.monotonic() - started < cooldown, "precondition: the burst must fit in one cooldown window"
     assert fresh_jwks.hits() == before + 1, f"{fresh_jwks.hits() - before} refetches in one cooldown window, want 1"
 
+    # That refetch found no new key, so the cooldown doubled: no refetch after one cooldown, one after two.
     fresh_jwks.wait_quiet(cooldown + 0.5)
     bad = token(strangers[0])
     assert_invalid_token(envoy.get("/api", token=bad), bad, r"unknown key")
-    assert fresh_jwks.hits() == before + 2, "no refetch once the cooldown had passed"
+    assert fresh_jwks.hits() == before + 1, "a refetch within the doubled cooldown"
+    fresh_jwks.wait_quiet(2 * cooldown + 0.5)
+    assert_invalid_token(envoy.get("/api", token=bad), bad, r"unknown key")
+    assert fresh_jwks.hits() == before + 2, "no refetch once the doubled cooldown had passed"
     assert envoy.get("/api", token=token(keys.rs256)).status == 200

@@ -77,7 +77,7 @@ impl Remote {
             algorithms: provider.algorithms.clone(),
             algorithms_listed: provider.algorithms_listed,
             keys_record: format!("{base}.keys"),
-            fetch_record: format!("{base}.fetch"),
+            fetch_record: format!("{base}.fetch.v{}", crate::schedule::RECORD_VERSION),
             refresh_ms: provider.refresh_interval_s.saturating_mul(1000),
             cooldown_ms: provider.refetch_cooldown_s.saturating_mul(1000),
             timeout_ms: provider.jwks_timeout_ms,
@@ -383,13 +383,15 @@ impl Remote {
             log::debug!("provider {}: key set unchanged", self.name);
         }
         host.count(Counter::FetchSuccess(self.index), 1);
-        let (refresh_ms, random) = (self.refresh_ms, host.random());
+        let (refresh_ms, cooldown_ms, random) = (self.refresh_ms, self.cooldown_ms, host.random());
+        let before = self.state.kid_cooldown(cooldown_ms);
         let Some(state) = self.update(host, |s| {
-            s.succeeded(now, refresh_ms, !unchanged, random);
+            s.succeeded(now, refresh_ms, cooldown_ms, !unchanged, random);
             true
         }) else {
             return false;
         };
+        self.log_cooldown(before);
         if self.loaded == Some(state.published) && self.keys.is_some() {
             return false;
         }
@@ -398,13 +400,34 @@ impl Remote {
         true
     }
 
+    /// Logs a change of the refetch cooldown in force (from `before`) by this worker's fetch.
+    fn log_cooldown(&self, before: u64) {
+        let after = self.state.kid_cooldown(self.cooldown_ms);
+        if after > before {
+            log::info!(
+                "provider {}: a refetch found no new key; refetches for unknown kids or failing \
+                 signatures now at most every {}s",
+                self.name,
+                after / 1000
+            );
+        } else if after < before {
+            log::info!(
+                "provider {}: key set changed; refetch cooldown back to {}s",
+                self.name,
+                after / 1000
+            );
+        }
+    }
+
     fn failed(&mut self, host: &mut dyn Host, why: &FetchError, retry_after_ms: Option<u64>) {
         let now = host.now_ms();
-        let refresh_ms = self.refresh_ms;
+        let (refresh_ms, cooldown_ms) = (self.refresh_ms, self.cooldown_ms);
+        let before = self.state.kid_cooldown(cooldown_ms);
         self.update(host, |s| {
-            s.failed(now, refresh_ms, retry_after_ms);
+            s.failed(now, refresh_ms, cooldown_ms, retry_after_ms);
             true
         });
+        self.log_cooldown(before);
         let kept = if self.keys(now).is_some() {
             "keeping the last good keys"
         } else {

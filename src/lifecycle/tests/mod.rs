@@ -384,3 +384,54 @@ fn a_key_replaced_under_its_kid_is_refetched_once_per_cooldown() {
     }
     assert_eq!(h.calls.len(), 2);
 }
+
+#[test]
+fn a_forged_kid_flood_backs_the_refetch_cooldown_off_and_a_new_key_restores_it() {
+    let process = Process::at(T0);
+    let (mut w, mut h) = loaded(&process, &["k1"]);
+    // A token with a forged kid every second for 20 minutes: each refetch brings the same set.
+    let forged = token("forged", T0);
+    let flood = |w: &mut Worker, h: &mut Fake, from: u32, seconds: u32| {
+        for id in from..from + seconds {
+            let token_headers = [("authorization", forged.as_str())];
+            let req = Request {
+                method: "GET",
+                path: "/api",
+                token_headers: &token_headers,
+                method_overrides: &[],
+                dpop: &[],
+                origin: None,
+                peer_certificate: None,
+                route: Default::default(),
+            };
+            w.on_request(h, id, &req);
+            w.on_tick(h);
+            if let Some(&(token, _, _)) = h.calls.last().filter(|c| c.2 == process.clock.get()) {
+                w.on_fetch_answer(h, token, answer(Some(200), &set(&["k1"]), None));
+            }
+            process.advance(1_000);
+        }
+    };
+    flood(&mut w, &mut h, 1, 1_200);
+    let seconds: Vec<u64> = h.calls.iter().skip(1).map(|c| (c.2 - T0) / 1000).collect();
+    // Cooldown 30 s doubling to 60, 120, 240, 480, then capped at refresh_interval_s (600);
+    // the scheduled refresh (540 s after the last fetch) never comes due in between.
+    // A fixed 30 s cooldown would have fetched 40 times.
+    assert_eq!(seconds, [0, 60, 180, 420, 900]);
+    // A refetch that brings a new key (the IdP rotated) restores the configured cooldown.
+    process.advance(600_000);
+    assert_eq!(send(&mut w, &mut h, 20_000, "k2"), Outcome::Wait);
+    w.on_tick(&mut h);
+    let settled = last(&mut w, &mut h, answer(Some(200), &set(&["k1", "k2"]), None));
+    assert!(allowed(&settled[0].1));
+    let rotated_at = process.clock.get();
+    process.advance(30_000);
+    let before = h.calls.len();
+    flood(&mut w, &mut h, 30_000, 1);
+    assert_eq!(
+        h.calls.len(),
+        before + 1,
+        "refetch allowed 30 s after the rotation"
+    );
+    assert_eq!(h.calls.last().map(|c| c.2), Some(rotated_at + 30_000));
+}

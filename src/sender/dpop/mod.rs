@@ -2,7 +2,7 @@
 //! §4.3 requires, with [`htu`] and [`jwk`]), [`nonce`] (§8 server nonces) and [`replay`]
 //! (one use per `jti` for the whole process, in shared data, keyed by the process
 //! [`secret`]).
-//! [`settings`] holds the configuration pieces.
+//! [`settings`] holds the configuration pieces, [`secrets`] the nonce secrets a fleet shares.
 
 pub mod htu;
 pub mod jwk;
@@ -10,4 +10,5 @@ pub mod nonce;
 pub mod proof;
 pub mod replay;
 pub mod secret;
+pub mod secrets;
 pub mod settings;

@@ -1,7 +1,9 @@
 //! The DPoP configuration: the provider option `dpop` and the top-level options
-//! `dpop_origin`, `dpop_proof_window_s` and `dpop_nonce`, validated with the field named.
+//! `dpop_origin`, `dpop_proof_window_s`, `dpop_nonce` and `dpop_nonce_secrets_env`,
+//! validated with the field named.
 
 use super::htu::Origin;
+use super::secrets::{NonceSecrets, SecretsError, KEY as SECRETS_KEY};
 use crate::config::choice::choice;
 use crate::config::error::ConfigError;
 
@@ -45,7 +47,16 @@ pub struct Settings {
     pub proof_window_s: u64,
     /// `dpop_nonce`: issue `DPoP-Nonce` values and require them in proofs.
     pub nonce: bool,
+    /// `dpop_nonce_secrets_env`: the environment variable holding the nonce secrets the
+    /// fleet shares (without it, nonces use a secret of this process).
+    pub nonce_secrets_env: Option<String>,
+    /// The secrets read from that variable, once the configuration is in place
+    /// ([`Settings::read_nonce_secrets`]).
+    pub nonce_secrets: Option<NonceSecrets>,
 }
+
+/// Longest environment variable name `dpop_nonce_secrets_env` may give.
+const MAX_ENV_NAME: usize = 256;
 
 impl Default for Settings {
     fn default() -> Settings {
@@ -53,6 +64,8 @@ impl Default for Settings {
             origin: None,
             proof_window_s: DEFAULT_PROOF_WINDOW_S,
             nonce: false,
+            nonce_secrets_env: None,
+            nonce_secrets: None,
         }
     }
 }
@@ -63,6 +76,7 @@ impl Settings {
         origin: Option<&str>,
         proof_window_s: Option<u64>,
         nonce: Option<bool>,
+        nonce_secrets_env: Option<String>,
     ) -> Result<Settings, ConfigError> {
         let origin = origin
             .map(|o| Origin::parse(o).map_err(|why| ConfigError::invalid("dpop_origin", why)))
@@ -74,11 +88,37 @@ impl Settings {
                 format!("must be between 1 and {MAX_PROOF_WINDOW_S} seconds"),
             ));
         }
+        if let Some(name) = &nonce_secrets_env {
+            let valid = !name.is_empty()
+                && name.len() <= MAX_ENV_NAME
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !valid {
+                return Err(ConfigError::invalid(
+                    SECRETS_KEY,
+                    "must name an environment variable: 1 to 256 of A-Z, a-z, 0-9, _",
+                ));
+            }
+        }
         Ok(Settings {
             origin,
             proof_window_s,
             nonce: nonce.unwrap_or(false),
+            nonce_secrets_env,
+            nonce_secrets: None,
         })
+    }
+
+    /// Reads the nonce secrets from the variable `dpop_nonce_secrets_env` names, through
+    /// `env` (the VM's environment). Without the key nothing is read and, when `dpop_nonce`
+    /// is on, the nonces stay valid in this process only (the caller warns).
+    pub fn read_nonce_secrets(
+        &mut self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(), SecretsError> {
+        if let Some(name) = &self.nonce_secrets_env {
+            self.nonce_secrets = Some(NonceSecrets::parse(name, env(name).as_deref())?);
+        }
+        Ok(())
     }
 }
 
@@ -102,19 +142,28 @@ mod tests {
     #[test]
     fn settings_default_and_name_their_field() {
         assert_eq!(
-            Settings::from_raw(None, None, None),
+            Settings::from_raw(None, None, None, None),
             Ok(Settings::default())
         );
-        let s =
-            Settings::from_raw(Some("https://API.example.com:443"), Some(30), Some(true)).unwrap();
+        let s = Settings::from_raw(
+            Some("https://API.example.com:443"),
+            Some(30),
+            Some(true),
+            None,
+        )
+        .unwrap();
         assert_eq!(s.origin.unwrap().as_str(), "https://api.example.com");
         assert_eq!((s.proof_window_s, s.nonce), (30, true));
         assert_eq!(
-            Settings::from_raw(None, Some(0), None).unwrap_err().field,
+            Settings::from_raw(None, Some(0), None, None)
+                .unwrap_err()
+                .field,
             "dpop_proof_window_s"
         );
         assert_eq!(
-            Settings::from_raw(None, Some(601), None).unwrap_err().field,
+            Settings::from_raw(None, Some(601), None, None)
+                .unwrap_err()
+                .field,
             "dpop_proof_window_s"
         );
         for bad in [
@@ -123,9 +172,37 @@ mod tests {
             "ftp://x",
             "https://",
         ] {
-            let e = Settings::from_raw(Some(bad), None, None).unwrap_err();
+            let e = Settings::from_raw(Some(bad), None, None, None).unwrap_err();
             assert_eq!(e.field, "dpop_origin", "{bad}");
             assert!(e.to_string().contains(": dpop_origin: "), "{e}");
         }
+    }
+
+    #[test]
+    fn nonce_secrets_env_names_a_variable_and_is_read_from_the_environment() {
+        let with = |name: &str| Settings::from_raw(None, None, Some(true), Some(name.into()));
+        let mut s = with("JWT_GUARD_DPOP_NONCE_SECRETS").unwrap();
+        assert_eq!(s.nonce_secrets, None);
+        for bad in ["", "A B", "A=B", "A,B", &"A".repeat(257)] {
+            let e = with(bad).unwrap_err();
+            assert_eq!(e.field, "dpop_nonce_secrets_env", "{bad:?}");
+        }
+        let secret = crate::b64::encode(&[7; 32]);
+        let env = |name: &str| (name == "JWT_GUARD_DPOP_NONCE_SECRETS").then(|| secret.clone());
+        s.read_nonce_secrets(&env).unwrap();
+        assert_eq!(
+            s.nonce_secrets.as_ref().map(|n| n.accepted().len()),
+            Some(1)
+        );
+        let mut missing = with("OTHER").unwrap();
+        let e = missing.read_nonce_secrets(&env).unwrap_err().to_string();
+        assert!(
+            e.starts_with("dpop_nonce_secrets_env: environment variable OTHER"),
+            "{e}"
+        );
+        // Without the key nothing is read.
+        let mut without = Settings::from_raw(None, None, Some(true), None).unwrap();
+        without.read_nonce_secrets(&|_| panic!("read")).unwrap();
+        assert_eq!(without.nonce_secrets, None);
     }
 }
