@@ -401,7 +401,7 @@ fn a_forged_kid_flood_backs_the_refetch_cooldown_off_and_a_new_key_restores_it()
                 method_overrides: &[],
                 dpop: &[],
                 origin: None,
-                peer_certificate: None,
+                peer_certificate: &crate::sender::mtls::NO_CERTIFICATE,
                 route: Default::default(),
             };
             w.on_request(h, id, &req);
