@@ -52,8 +52,8 @@ def render(rows: list[Row], concs: list[int], meta: dict, profile_md: str) -> st
         "during the kept round. Peak RSS is that Envoy's VmHWM after all its runs. \"cache hits\" is "
         "the token-cache hit ratio during the last round. A row whose responses were not all the "
         "expected status is marked ⚠ and left out of every ratio and target.")
-    order = {"nofilter": 0, "floor": 1, "native": 2, "native_cached": 3, "guard": 4, "guard_10k": 5, "guard_off": 6,
-             "guard_off_js": 7}
+    order = {"nofilter": 0, "empty": 1, "floor": 2, "native": 3, "native_cached": 4, "guard": 5, "guard_10k": 6,
+             "guard_off": 7, "guard_off_js": 8}
     worder = {"any": 0, "anonymous": 1, "padded": 2, "browserpad": 3, "repeated": 4, "browser": 5, "distinct": 6,
               "badsig": 7, "expired": 8, "junkalg": 9, "latency": 10, "latency_distinct": 11}
     for conc in concs:
@@ -209,6 +209,11 @@ def cost_targets(rows: list[Row]) -> list[str]:
                 out.append(f"- Junk tokens {WORKLOAD_NAMES[w]!r}, {alg}: Envoy CPU per refused request jwt-guard "
                            f"{g.m.cpu_us:.1f} µs vs native {n.m.cpu_us:.1f} µs = **{r:.2f}×** → ≤ 1.0× {met(r <= 1.0)} "
                            f"(throughput {g.m.rps / n.m.rps:.2f}× native).")
+    empty, anon = find(rows, "empty", "-", "any", 1), find(rows, "floor", "-", "anonymous", 1)
+    if ok(empty) and ok(anon):
+        r = anon.m.rps / empty.m.rps
+        out.append(f"- Anonymous route, no token: jwt-guard {anon.m.rps:,.0f} req/s vs the empty wasm filter "
+                   f"{empty.m.rps:,.0f} = **{r:.2f}×** → ≥ 0.93× {met(r >= 0.93)}.")
     padded = find(rows, "floor", "-", "padded", 1)
     for alg in ALGS:
         g = find(rows, "guard", alg, "repeated", 1)

@@ -26,6 +26,8 @@ cargo build --release --manifest-path bench/profile/Cargo.toml "${targets[@]}" \
   >bench/out/profile-build.log 2>&1 &
 profile_pid=$!
 cargo build --release --target wasm32-wasip1
+# The empty filter (a few lines that return Continue): the floor of any wasm filter here.
+cargo build --release --target wasm32-wasip1 --manifest-path bench/empty/Cargo.toml --target-dir target
 profile=()
 if wait "$profile_pid"; then
   profile=(--profile-bin "bench/profile/target/$host/release/jwt-guard-profile"

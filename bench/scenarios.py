@@ -109,6 +109,8 @@ def build_plan(args, jwks: str, wasm: Path, backend_key: bool) -> tuple[dict[str
     """Every configuration by key, and the Envoy groups to run for each `--concurrency` in `args`."""
     C = {
         "nofilter": Config("nofilter", "no auth filter", "nofilter", []),
+        "empty": Config("empty", "empty wasm filter (bench/empty: returns Continue)", "nofilter",
+                        [guard_filter(wasm.parent / "empty_filter.wasm", {})]),
         "floor": Config("floor", "wasm floor (jwt_guard.wasm, anonymous rule)", "floor",
                         [guard_filter(wasm, guard_plugin(jwks, anonymous=True))]),
         "native": Config("native", "native jwt_authn (default, no cache)", "native", [native_filter(jwks, None)]),
@@ -127,6 +129,7 @@ def build_plan(args, jwks: str, wasm: Path, backend_key: bool) -> tuple[dict[str
     groups: list[Group] = []
     for conc in args.concurrency:
         groups.append(Group(C["nofilter"], "-", conc, ["any"] + (["latency"] if conc == 1 else [])))
+        groups.append(Group(C["empty"], "-", conc, ["any"]))
         groups.append(Group(C["floor"], "-", conc, ["anonymous", "padded"] + (["browserpad"] if conc == 1 else [])))
         for alg in ALGS:
             if conc == 1:

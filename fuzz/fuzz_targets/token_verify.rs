@@ -145,7 +145,7 @@ fuzz_target!(|data: &[u8]| {
             method_overrides: &[],
             dpop: &[],
             origin: None,
-            peer_certificate: None,
+            peer_certificate: &jwt_guard::sender::mtls::NO_CERTIFICATE,
             route: Default::default(),
         };
         let mut cache = TokenCache::new(4);

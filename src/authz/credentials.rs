@@ -13,6 +13,7 @@ use crate::sender::check::Presentation;
 use crate::sender::scheme::{self, Presented, Scheme};
 use crate::sources;
 use crate::sources::TokenSource;
+use crate::token::shape::Shape;
 use crate::token::Credentials;
 
 /// The verdict as enforced.
@@ -66,7 +67,9 @@ pub(super) fn enforce<'k>(
         origin: req.origin,
         peer_certificate: req.peer_certificate,
     };
-    let digest = cache.enabled().then(|| cache::digest(token));
+    // Only a token that can parse is hashed: junk is refused by the parser, unhashed.
+    let parsable = token.len() <= ctx.config.max_token_bytes && Shape::of(token) == Shape::Jws;
+    let digest = (cache.enabled() && parsable).then(|| cache::digest(token));
     if let Some(hit) = digest.as_ref().and_then(|d| cache.lookup(d)) {
         // A cached token was verified once, by key material the provider must still
         // publish; its provider, time window and scopes are checked anew.

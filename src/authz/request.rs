@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::sender::check::Runtime;
 use crate::sender::dpop::htu::Origin;
+use crate::sender::mtls::PeerCertificate;
 use crate::signature::SignatureCheck;
 
 /// The parts of a request the decision reads.
@@ -22,8 +23,9 @@ pub struct Request<'a> {
     pub dpop: &'a [&'a str],
     /// `:scheme` + `:authority`, which DPoP's `htu` names (unless `dpop_origin` is set).
     pub origin: Option<&'a Origin>,
-    /// The client certificate's SHA-256 in hex, on a mutual-TLS connection.
-    pub peer_certificate: Option<&'a str>,
+    /// The client certificate's SHA-256 in hex, on a mutual-TLS connection, asked for
+    /// only by a token bound to a certificate.
+    pub peer_certificate: &'a dyn PeerCertificate,
     /// The facts of the route Envoy selected that the rules need ([`Config::route_needs`]).
     pub route: crate::policy::Route<'a>,
 }

@@ -3,15 +3,13 @@
 //! e.g. `jwt_guard_denied{expired}`), which the SDK's `send_http_response` leaves empty, so
 //! this calls the ABI itself.
 
-use crate::lifecycle::{headers, Outcome};
-use crate::reject::challenge::Offer;
-use crate::reject::Reply;
+use crate::lifecycle::{Outcome, Prepared, Worker};
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::MapType;
 
 /// Applies an outcome to the effective context's request; `resume` continues a held one;
-/// refusals offer what `offer` says in their challenges.
-pub fn apply(outcome: &Outcome, resume: bool, offer: &Offer) {
+/// a refusal gets `worker`'s reply for it, built once.
+pub fn apply(worker: &mut Worker, outcome: &Outcome, resume: bool) {
     match outcome {
         Outcome::Continue(headers) => {
             for (name, value) in headers {
@@ -26,8 +24,7 @@ pub fn apply(outcome: &Outcome, resume: bool, offer: &Offer) {
             }
         }
         Outcome::Reply(denial) => {
-            let details = format!("jwt_guard_denied{{{}}}", denial.reason().name());
-            if let Err(status) = send(&denial.reply_for(offer), &details) {
+            if let Err(status) = send(&worker.reply(denial)) {
                 log::warn!("cannot send the local reply (host status {status})");
             }
         }
@@ -51,11 +48,11 @@ extern "C" {
     ) -> u32;
 }
 
-/// Answers the current request locally with `reply`, `details` going to the access log;
-/// returns the host's status code when it refused (0 is success).
-pub fn send(reply: &Reply, details: &str) -> Result<(), u32> {
-    let headers = headers::encode_map(&reply.headers);
-    // SAFETY: every pointer/length pair describes a live buffer owned by this frame, which
+/// Answers the current request locally with `reply`; returns the host's status code when
+/// it refused (0 is success).
+pub fn send(reply: &Prepared) -> Result<(), u32> {
+    let details = &reply.details;
+    // SAFETY: every pointer/length pair describes a live buffer owned by `reply`, which
     // the host only reads during the call; grpc_status -1 means "not gRPC".
     let status = unsafe {
         send_local_response(
@@ -64,8 +61,8 @@ pub fn send(reply: &Reply, details: &str) -> Result<(), u32> {
             details.len(),
             reply.body.as_ptr(),
             reply.body.len(),
-            headers.as_ptr(),
-            headers.len(),
+            reply.headers.as_ptr(),
+            reply.headers.len(),
             -1,
         )
     };

@@ -25,10 +25,9 @@ impl Root {
 
     /// Answers or resumes settled held requests, then applies the tick period.
     fn settle(&self, state: &mut State, settled: Vec<(u32, Outcome)>) {
-        let config = state.worker.config();
         for (context_id, outcome) in &settled {
             if hostcalls::set_effective_context(*context_id).is_ok() {
-                apply(outcome, true, &config.offer);
+                apply(&mut state.worker, outcome, true);
             }
         }
         if !settled.is_empty() {

@@ -12,12 +12,16 @@ mod held;
 mod host;
 pub mod metrics;
 mod remote;
+mod replies;
+pub mod request;
 mod sender;
 #[cfg(test)]
 mod tests;
 
 pub use answer::{Answer, FetchError};
 pub use host::{Counter, Gauge, Host};
+pub use replies::Prepared;
+pub use request::{Plan, Read, RequestHost};
 
 use crate::authz::{self, Context, Pending, Request, Verdict};
 use crate::cache::TokenCache;
@@ -108,7 +112,11 @@ pub struct Worker {
     backend: Backend,
     held: BTreeMap<u32, Held>,
     tick_ms: Option<u64>,
+    /// Whether a request changed what the tick period depends on (held, fetch asked).
+    retune_due: bool,
     dpop: sender::DpopState,
+    plan: Plan,
+    replies: replies::Replies,
     /// Unknown rule names routes have named, each logged once (at most
     /// [`MAX_LOGGED_UNKNOWN_RULES`] are remembered).
     unknown_rules: BTreeSet<String>,
@@ -166,6 +174,9 @@ impl Worker {
         let dpop = sender::DpopState::new(&config, &backend, host);
         Worker {
             dpop,
+            plan: Plan::of(&config),
+            replies: replies::Replies::default(),
+            retune_due: false,
             cache: TokenCache::new(config.token_cache_size),
             config: Rc::new(config),
             sources,
@@ -223,11 +234,25 @@ impl Worker {
         }
     }
 
+    /// How this worker reads requests.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The local reply for `denial`, built once per worker and refusal.
+    pub fn reply(&mut self, denial: &Denial) -> Rc<Prepared> {
+        self.replies.get(denial, &self.config.offer)
+    }
+
     /// Decides a new request; [`Outcome::Wait`] holds it until keys arrive.
     pub fn on_request(&mut self, host: &mut dyn Host, id: u32, req: &Request<'_>) -> Outcome {
-        let now = host.now_ms();
+        // The clock only matters for credentials: a request without any is decided
+        // without asking the host for the time.
+        let credentials = !req.token_headers.is_empty() || !req.dpop.is_empty();
+        let now = if credentials { host.now_ms() } else { 0 };
         let mut verdict = self.judge(host, Step::Decide(req), now);
         if let Verdict::NeedKeys { provider, pending } = verdict {
+            self.retune_due = true;
             // Another worker may have published newer keys since this one last looked.
             verdict = if self.sync(host, provider) {
                 self.judge(host, Step::Resume(Box::new(pending)), now)
@@ -297,6 +322,7 @@ impl Worker {
     /// short while requests are held or a fetch is wanted, else until the next scheduled
     /// fetch, within [`BUSY_TICK_MS`]..=[`IDLE_TICK_MS`]. The only owner of the period.
     pub fn retune(&mut self, now_ms: u64) -> Option<u64> {
+        self.retune_due = false;
         let period = {
             let remotes = self.remotes();
             if self.has_held() || remotes.clone().any(Remote::wants_fetch) {
@@ -314,6 +340,12 @@ impl Worker {
         }
         self.tick_ms = Some(period);
         Some(period)
+    }
+
+    /// Whether the last requests changed what the tick period depends on, so the proxy
+    /// should [`Worker::retune`] (otherwise only ticks and callout answers do).
+    pub fn retune_due(&self) -> bool {
+        self.retune_due
     }
 
     /// Catches up with provider `i`'s shared keys; true when they changed.
@@ -344,12 +376,14 @@ impl Worker {
         );
     }
 
-    /// Counts and logs a final verdict.
+    /// Counts and logs a final verdict (a count of 0 is no host call).
     fn finish(&mut self, host: &mut dyn Host, id: u32, verdict: Verdict) -> Outcome {
         match verdict {
             Verdict::Allow { headers, withheld } => {
                 host.count(Counter::Allowed, 1);
-                host.count(Counter::ClaimsWithheld, u64::from(withheld));
+                if withheld > 0 {
+                    host.count(Counter::ClaimsWithheld, u64::from(withheld));
+                }
                 log::debug!("request {id} allowed ({withheld} claim values withheld)");
                 Outcome::Continue(headers)
             }
@@ -367,7 +401,9 @@ impl Worker {
                 withheld,
                 would,
             } => {
-                host.count(Counter::ClaimsWithheld, u64::from(withheld));
+                if withheld > 0 {
+                    host.count(Counter::ClaimsWithheld, u64::from(withheld));
+                }
                 match would {
                     None => {
                         host.count(Counter::ReportAllowed, 1);

@@ -10,7 +10,7 @@ use super::dpop::nonce::Nonces;
 use super::dpop::proof::{self, Policy, ProofError};
 use super::dpop::replay::{self, ReplayCache, ReplayError};
 use super::dpop::settings::{DpopMode, Settings};
-use super::mtls::{self, BindingError};
+use super::mtls::{self, BindingError, PeerCertificate};
 use super::scheme::{self, Scheme, SchemeError};
 use crate::alg::Algorithm;
 use crate::shared::{SharedData, SharedError};
@@ -63,7 +63,7 @@ pub struct Presentation<'a> {
     /// `:scheme` + `:authority`, when the request has them.
     pub origin: Option<&'a Origin>,
     /// The client certificate's SHA-256, hex (`connection.sha256_peer_certificate_digest`).
-    pub peer_certificate: Option<&'a str>,
+    pub peer_certificate: &'a dyn PeerCertificate,
 }
 
 /// A [`Presentation`] owned by a request that waits for keys.
@@ -86,7 +86,7 @@ impl Sent {
             method: p.method.to_string(),
             path: p.path.to_string(),
             origin: p.origin.cloned(),
-            peer_certificate: p.peer_certificate.map(str::to_string),
+            peer_certificate: p.peer_certificate.digest().map(str::to_string),
         }
     }
 
@@ -99,7 +99,7 @@ impl Sent {
             method: &self.method,
             path: &self.path,
             origin: self.origin.as_ref(),
-            peer_certificate: self.peer_certificate.as_deref(),
+            peer_certificate: &self.peer_certificate,
         }
     }
 }
@@ -225,7 +225,7 @@ pub fn check(
     now: u64,
 ) -> Result<(), SenderError> {
     if let Some(x5t) = &cnf.x5t_s256 {
-        mtls::check(x5t, p.peer_certificate).map_err(SenderError::Certificate)?;
+        mtls::check(x5t, p.peer_certificate.digest()).map_err(SenderError::Certificate)?;
     }
     let Some(jkt) = scheme::admit(mode, p.scheme, cnf).map_err(SenderError::Scheme)? else {
         return Ok(());

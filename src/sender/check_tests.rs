@@ -76,7 +76,7 @@ impl World {
             method: "GET",
             path: "/orders?page=1",
             origin: Some(&self.origin),
-            peer_certificate: peer,
+            peer_certificate: &peer,
         };
         check(&rt, mode, &ALGS, cnf, &p, NOW)
     }
@@ -229,7 +229,7 @@ fn a_waiting_request_keeps_what_it_presented() {
         method: "GET",
         path: "/x",
         origin: Some(&origin),
-        peer_certificate: Some("ab"),
+        peer_certificate: &Some("ab"),
     };
     let sent = Sent::of(&p);
     let proofs: Vec<&str> = sent.proofs.iter().map(String::as_str).collect();

@@ -9,6 +9,28 @@ use crate::sender::constant_time_eq;
 /// `connection.sha256_peer_certificate_digest`: hex SHA-256 of the client certificate's DER.
 pub const PEER_DIGEST_PROPERTY: [&str; 2] = ["connection", "sha256_peer_certificate_digest"];
 
+/// The connection's client-certificate digest (hex), read from the host only when a
+/// token bound to a certificate asks for it (most requests never do).
+pub trait PeerCertificate: std::fmt::Debug {
+    /// The digest, if the connection has a client certificate.
+    fn digest(&self) -> Option<&str>;
+}
+
+impl PeerCertificate for Option<String> {
+    fn digest(&self) -> Option<&str> {
+        self.as_deref()
+    }
+}
+
+impl PeerCertificate for Option<&str> {
+    fn digest(&self) -> Option<&str> {
+        *self
+    }
+}
+
+/// A connection without a client certificate.
+pub const NO_CERTIFICATE: Option<&str> = None;
+
 /// Why a certificate-bound token is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum BindingError {

@@ -6,7 +6,7 @@
 use super::{Inputs, Unusable};
 use jwt_guard::authz::Request;
 use jwt_guard::config::Config;
-use jwt_guard::lifecycle::headers;
+use jwt_guard::lifecycle::{headers, Plan, RequestHost};
 use jwt_guard::reject::Reply;
 use jwt_guard::sender::dpop::htu::Origin;
 use jwt_guard::sources::TokenSource;
@@ -115,10 +115,6 @@ impl Headers {
             .map(|(_, v)| headers::text(v.clone()))
     }
 
-    fn all(&self) -> Vec<(String, Vec<u8>)> {
-        self.map.clone()
-    }
-
     /// The protected-resource metadata reply, when the request asks for that document.
     pub fn metadata(&self, config: &Config) -> Option<Reply> {
         let method = self.get(":method").unwrap_or_default();
@@ -126,19 +122,17 @@ impl Headers {
         config.resource_metadata.as_ref()?.answer(&method, &path)
     }
 
-    /// What the decision reads, gathered as the HTTP context gathers it for `config`.
+    /// What the decision reads, gathered as the HTTP context gathers it for `config`
+    /// (the filter's own [`Plan`]).
     pub fn parts(&self, config: &Config) -> Parts {
-        let dpop = headers::every("dpop", self.get("dpop").is_some(), || self.all());
-        let origin = headers::origin(!dpop.is_empty(), || {
-            (self.get(":scheme"), self.get(":authority"))
-        });
+        let read = Plan::of(config).read(config, &mut Map(&self.map));
         Parts {
             method: self.get(":method").unwrap_or_default(),
             path: self.get(":path").unwrap_or_default(),
-            token_headers: headers::token_headers(config, |n| self.get(n), || self.all()),
-            overrides: headers::method_overrides(config, |n| self.get(n).is_some(), || self.all()),
-            dpop,
-            origin,
+            token_headers: read.token_headers,
+            overrides: read.overrides,
+            dpop: read.dpop,
+            origin: read.origin,
             // As the filter reads them: each only when a rule needs it.
             authority: config
                 .route_needs
@@ -157,6 +151,30 @@ impl Headers {
                 .flatten(),
         }
     }
+}
+
+/// The request's header map as the filter's host would give it (managed headers are
+/// already stripped).
+struct Map<'a>(&'a [(String, Vec<u8>)]);
+
+impl RequestHost for Map<'_> {
+    fn header(&mut self, name: &str) -> Option<Vec<u8>> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn headers(&mut self) -> Vec<u8> {
+        let pairs: Vec<(&str, String)> = self
+            .0
+            .iter()
+            .map(|(n, v)| (n.as_str(), headers::text(v.clone())))
+            .collect();
+        headers::encode_map(&pairs)
+    }
+
+    fn remove(&mut self, _: &str) {}
 }
 
 /// The owned parts a [`Request`] borrows.
@@ -192,7 +210,7 @@ impl Parts {
             method_overrides: &overrides,
             dpop: &dpop,
             origin: self.origin.as_ref(),
-            peer_certificate: None,
+            peer_certificate: &jwt_guard::sender::mtls::NO_CERTIFICATE,
             route: self.route(),
         })
     }

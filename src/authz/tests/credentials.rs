@@ -42,7 +42,7 @@ fn token_sources_and_shapes() {
             method_overrides: &[],
             dpop: &[],
             origin: None,
-            peer_certificate: None,
+            peer_certificate: &crate::sender::mtls::NO_CERTIFICATE,
             route: Default::default(),
         };
         decide(&ctx, &req, |_| None::<&KeySet>, cache)
@@ -84,7 +84,7 @@ fn method_overrides_are_judged_strictest() {
             method_overrides: overrides,
             dpop: &[],
             origin: None,
-            peer_certificate: None,
+            peer_certificate: &crate::sender::mtls::NO_CERTIFICATE,
             route: Default::default(),
         };
         decide(&c, &r, |i| inline(&cfg, i), &mut cache)

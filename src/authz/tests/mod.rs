@@ -64,7 +64,7 @@ fn req<'a>(path: &'a str, token_headers: &'a [(&'a str, &'a str)]) -> Request<'a
         method_overrides: &[],
         dpop: &[],
         origin: None,
-        peer_certificate: None,
+        peer_certificate: &crate::sender::mtls::NO_CERTIFICATE,
         route: Default::default(),
     }
 }

@@ -95,7 +95,7 @@ impl World {
             method_overrides: &[],
             dpop: proofs,
             origin: None,
-            peer_certificate: None,
+            peer_certificate: &crate::sender::mtls::NO_CERTIFICATE,
             route: Default::default(),
         };
         let cfg = &self.cfg;
@@ -201,7 +201,7 @@ fn without_shared_data_bound_tokens_fail_closed() {
         method_overrides: &[],
         dpop: &[&p],
         origin: None,
-        peer_certificate: None,
+        peer_certificate: &crate::sender::mtls::NO_CERTIFICATE,
         route: Default::default(),
     };
     let v = decide(&ctx, &req, |i| inline(&cfg, i), &mut TokenCache::new(0));
@@ -309,7 +309,7 @@ fn certificate_bound_tokens_need_that_certificate() {
             method_overrides: &[],
             dpop: &[],
             origin: None,
-            peer_certificate: peer,
+            peer_certificate: &peer,
             route: Default::default(),
         };
         decide(&ctx, &req, |i| inline(&cfg, i), &mut cache)

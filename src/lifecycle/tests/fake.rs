@@ -1,8 +1,11 @@
 //! A fake proxy for the lifecycle: a clock and shared data common to several workers,
-//! recorded callouts and metrics.
+//! recorded callouts and metrics, request headers and a client certificate, and a count
+//! of every host call.
 
 use crate::config::{Config, RemoteJwks};
-use crate::lifecycle::{Answer, Counter, Gauge, Host, Worker};
+use crate::lifecycle::headers::encode_map;
+use crate::lifecycle::{Answer, Counter, Gauge, Host, RequestHost, Worker};
+use crate::sender::mtls::PeerCertificate;
 use crate::shared::{SharedData, SharedError};
 use crate::signature::backend::Backend;
 use crate::signature::jwtsimple::JwtSimple;
@@ -45,6 +48,7 @@ impl Process {
             gauges: HashMap::new(),
             reads: RefCell::default(),
             random: 0,
+            host_calls: RefCell::default(),
         };
         let config = Config::parse(config.as_bytes()).unwrap();
         let worker = Worker::new(config, Backend::JwtSimple(JwtSimple), &mut host);
@@ -63,6 +67,8 @@ pub struct Fake {
     /// Shared-data reads per key suffix (`keys`, `fetch`).
     pub reads: RefCell<HashMap<String, u32>>,
     pub random: u64,
+    /// Every call of a [`Host`] method, by name.
+    pub host_calls: RefCell<Vec<&'static str>>,
 }
 
 impl Fake {
@@ -93,12 +99,14 @@ pub fn answer(status: Option<u16>, body: &str, retry_after: Option<&str>) -> Ans
 
 impl SharedData for Fake {
     fn shared_get(&self, key: &str) -> Option<(Vec<u8>, u32)> {
+        self.host_calls.borrow_mut().push("shared_get");
         let suffix = key.rsplit('.').next().unwrap().to_string();
         *self.reads.borrow_mut().entry(suffix).or_default() += 1;
         self.process.store.borrow().data.get(key).cloned()
     }
 
     fn shared_set(&self, key: &str, value: &[u8], cas: u32) -> Result<(), SharedError> {
+        self.host_calls.borrow_mut().push("shared_set");
         let mut store = self.process.store.borrow_mut();
         let current = store.data.get(key).map_or(0, |(_, v)| *v);
         if cas != 0 && cas != current {
@@ -115,14 +123,17 @@ impl SharedData for Fake {
 
 impl Host for Fake {
     fn now_ms(&self) -> u64 {
+        self.host_calls.borrow_mut().push("now_ms");
         self.process.clock.get()
     }
 
     fn random(&mut self) -> u64 {
+        self.host_calls.borrow_mut().push("random");
         self.random
     }
 
     fn dispatch(&mut self, jwks: &RemoteJwks, _timeout_ms: u64) -> Result<u32, String> {
+        self.host_calls.borrow_mut().push("dispatch");
         self.next_token += 1;
         self.calls
             .push((self.next_token, jwks.uri.clone(), self.now_ms()));
@@ -130,10 +141,70 @@ impl Host for Fake {
     }
 
     fn count(&mut self, counter: Counter, n: u64) {
+        self.host_calls.borrow_mut().push("count");
         *self.counters.entry(counter).or_default() += n;
     }
 
     fn gauge(&mut self, gauge: Gauge, value: u64) {
+        self.host_calls.borrow_mut().push("gauge");
         self.gauges.insert(gauge, value);
+    }
+}
+
+/// One request's headers as the host gives them, every host call counted.
+#[derive(Default)]
+pub struct Headers {
+    pub map: Vec<(String, String)>,
+    pub calls: u32,
+    pub removed: Vec<String>,
+}
+
+impl Headers {
+    pub fn of(pairs: &[(&str, &str)]) -> Headers {
+        Headers {
+            map: pairs
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            ..Headers::default()
+        }
+    }
+}
+
+impl RequestHost for Headers {
+    fn header(&mut self, name: &str) -> Option<Vec<u8>> {
+        self.calls += 1;
+        let found = self.map.iter().find(|(n, _)| n == name);
+        found.map(|(_, v)| v.clone().into_bytes())
+    }
+
+    fn headers(&mut self) -> Vec<u8> {
+        self.calls += 1;
+        let map: Vec<(&str, String)> = self
+            .map
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.clone()))
+            .collect();
+        encode_map(&map)
+    }
+
+    fn remove(&mut self, name: &str) {
+        self.calls += 1;
+        self.map.retain(|(n, _)| n != name);
+        self.removed.push(name.to_string());
+    }
+}
+
+/// A connection's client certificate, its reads counted.
+#[derive(Debug, Default)]
+pub struct Certificate {
+    pub digest: Option<String>,
+    pub reads: Cell<u32>,
+}
+
+impl PeerCertificate for Certificate {
+    fn digest(&self) -> Option<&str> {
+        self.reads.set(self.reads.get() + 1);
+        self.digest.as_deref()
     }
 }

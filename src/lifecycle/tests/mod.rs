@@ -1,8 +1,9 @@
 //! The provider lifecycle against a fake proxy: cold start, rotation, outage, backoff,
 //! staleness, workers racing for the lease, and requests held across workers.
 
+mod calls;
 mod discovery;
-mod fake;
+pub mod fake;
 
 use super::{Answer, Counter, Outcome, Worker, BUSY_TICK_MS, IDLE_TICK_MS};
 use crate::authz::Request;
@@ -11,7 +12,7 @@ use crate::testkeys::{jwks, rsa_jwk, sign_rs256};
 use crate::token::TokenError;
 use fake::{answer, Fake, Process};
 
-const T0: u64 = 1_800_000_000_000;
+pub const T0: u64 = 1_800_000_000_000;
 
 fn config(extra: &str) -> String {
     format!(
@@ -43,7 +44,7 @@ fn send(worker: &mut Worker, host: &mut Fake, id: u32, kid: &str) -> Outcome {
         method_overrides: &[],
         dpop: &[],
         origin: None,
-        peer_certificate: None,
+        peer_certificate: &crate::sender::mtls::NO_CERTIFICATE,
         route: Default::default(),
     };
     worker.on_request(host, id, &req)
@@ -363,7 +364,7 @@ fn a_key_replaced_under_its_kid_is_refetched_once_per_cooldown() {
             method_overrides: &[],
             dpop: &[],
             origin: None,
-            peer_certificate: None,
+            peer_certificate: &crate::sender::mtls::NO_CERTIFICATE,
             route: Default::default(),
         };
         w.on_request(h, id, &req)
@@ -400,7 +401,7 @@ fn a_forged_kid_flood_backs_the_refetch_cooldown_off_and_a_new_key_restores_it()
                 method_overrides: &[],
                 dpop: &[],
                 origin: None,
-                peer_certificate: None,
+                peer_certificate: &crate::sender::mtls::NO_CERTIFICATE,
                 route: Default::default(),
             };
             w.on_request(h, id, &req);
