@@ -4,6 +4,7 @@
 mod calls;
 mod discovery;
 pub mod fake;
+mod request;
 
 use super::{Answer, Counter, Outcome, Worker, BUSY_TICK_MS, IDLE_TICK_MS};
 use crate::authz::Request;
