@@ -164,12 +164,6 @@ def test_jwt_guard_answers_carry_the_spa_grant(demo):
     assert "www-authenticate" in (resp.header("access-control-expose-headers") or "")
 
 
-def test_stopping_the_demo_closes_every_port(demo):
-    demo.stop()
-    assert demo.stopped() is not None
-    assert [port for port in demo.ports.all().values() if port_busy(port)] == []
-
-
 def test_the_printed_explain_command_names_the_reason(demo):
     """The instructions' `explain` line, run as printed (the CLI built here, the token on stdin), says why the
     admin route refuses a read:data token, without printing it."""
@@ -184,3 +178,10 @@ def test_the_printed_explain_command_names_the_reason(demo):
     assert done.returncode == 1, done.stdout + done.stderr
     assert "status: 403 (refused)" in done.stdout and "reason: insufficient_scope" in done.stdout, done.stdout
     assert reader not in done.stdout + done.stderr
+
+
+# Last: it stops the module's demo, which every test above uses.
+def test_stopping_the_demo_closes_every_port(demo):
+    demo.stop()
+    assert demo.stopped() is not None
+    assert [port for port in demo.ports.all().values() if port_busy(port)] == []
