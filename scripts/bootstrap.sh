@@ -102,7 +102,7 @@ fi
 if [ -n "$WITH_PODMAN" ]; then
   # Rootful podman with runc (crun fails on hybrid cgroups), netavark + aardvark-dns for
   # service-name DNS between compose services; dev tools built as static musl binaries.
-  apt_install podman runc netavark aardvark-dns
+  apt_install podman runc netavark aardvark-dns iptables  # netavark sets up port forwarding with iptables
 fi
 
 if [ -n "$WITH_MUSL" ]; then
