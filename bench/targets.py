@@ -81,7 +81,8 @@ def targets(rows: list, concs: list[int]) -> list[str]:
             line(measure, target, None, None)
     gb, fb = find(rows, "guard", "RS256", "browser", 1), find(rows, "floor", "-", "browserpad", 1)
     gp, fp = find(rows, "guard", "RS256", "repeated", 1), find(rows, "floor", "-", "padded", 1)
-    target = f"cost over their own floor ≤ a plain request's (CPU µs/req, {COOKIE_TOLERANCE:.0%} of its floor's for noise)"
+    target = (f"cost over their own floor ≤ a plain request's (CPU µs/req, {COOKIE_TOLERANCE:.0%} of its floor's "
+              "for noise)")
     if ok(gb) and ok(fb) and ok(gp) and ok(fp):
         cookie, plain = gb.m.cpu_us - fb.m.cpu_us, gp.m.cpu_us - fp.m.cpu_us
         line("2 KiB of browser cookies, RS256 repeated, c1", target,
