@@ -41,6 +41,7 @@ def pick(rows: list[Row], key: str, workload: str, conc: int = 1) -> Row:
 
 
 def test_every_planned_row_renders_with_each_section() -> None:
+    """Every planned row and every DPoP row renders, and each section is there."""
     md = render(planned_rows(), [1, 2], META, "")
     for heading in ("## Targets", "## Feature cost", "## Workers", "## Repeated token and memory", "## Latency",
                     "## Cost per verification"):
@@ -50,6 +51,7 @@ def test_every_planned_row_renders_with_each_section() -> None:
 
 
 def test_targets_say_met_and_missed_from_the_figures() -> None:
+    """A target line says met or missed from its rows' figures."""
     rows = planned_rows()
     pick(rows, "guard", "unknownkid").m = measured(9_000, 60)  # 0.90× native: missed
     pick(rows, "dpop", "dpop_fresh").m = measured(4_000, 150)  # 1.5× the distinct bearer token's CPU: met
@@ -62,6 +64,7 @@ def test_targets_say_met_and_missed_from_the_figures() -> None:
 
 
 def test_off_rows_are_judged_against_the_baseline_noise() -> None:
+    """An off row is within noise inside the baseline's spread (or 3 %), not beyond it."""
     rows = planned_rows()
     base = pick(rows, FEATURES[0].key, FEATURES[0].workload)
     base.samples = [measured(10_000, 50), measured(9_800, 52)]  # spread 2 µs: above 3 % of 50 µs
@@ -74,6 +77,7 @@ def test_off_rows_are_judged_against_the_baseline_noise() -> None:
 
 
 def test_workers_scale_next_to_no_filter() -> None:
+    """c2 ÷ c1 per row, and over no filter's own scaling; one concurrency says why not."""
     rows = planned_rows()
     pick(rows, "nofilter", "any", 2).m = measured(15_000, 50)
     pick(rows, "dpop", "dpop_fresh", 2).m = measured(12_000, 50)
