@@ -59,7 +59,7 @@ compose-test: build
 demo:
 	scripts/demo.sh
 
-## DPoP's per-request cost next to a bearer token (one worker, wrk).
+## DPoP's per-request cost next to a bearer token (one and two workers, wrk).
 bench-dpop: build
 	scripts/bootstrap.sh --with-wrk
 	$(PY) -m bench.dpop_cost

@@ -21,8 +21,10 @@ from pathlib import Path
 from harness.envoy import ENVOY_BIN, REPO_ROOT
 from harness.wasm import DEFAULT_WASM
 
+from . import dpop_cost
 from .profiling import run_profile
-from .report import ok, render
+from .report import render
+from .rows import ok
 from .runner import BENCH, Quiet, Row, log, run_phase, wait_for_quiet
 from .scenarios import build_plan
 from .tokens import mint
@@ -42,7 +44,9 @@ def main() -> int:
                     help="seconds to wait at most for other CPU load to stop before starting")
     ap.add_argument("--busy-wait", type=float, default=30,
                     help="seconds in total to pause runs while other processes load the CPU")
-    ap.add_argument("--only", default="", help="comma-separated config keys to run (debugging)")
+    ap.add_argument("--only", default="", help="comma-separated config keys to run (debugging); `dpop`: the DPoP rows")
+    ap.add_argument("--dpop", action=argparse.BooleanOptionalAction, default=True,
+                    help="measure DPoP next to bearer tokens (bench/dpop_cost.py) at each --concurrency")
     ap.add_argument("--profile-bin", default="")
     ap.add_argument("--profile-wasm", default="", help="wasm32-wasip1 build of bench/profile, run with node")
     ap.add_argument("--callgrind", action="store_true")
@@ -87,6 +91,12 @@ def main() -> int:
         phase = [g for g in groups if g.conc == conc]
         if phase:
             run_phase(args, phase, files, workdir / "envoy", rows, quiet)
+    if args.dpop and (not args.only or "dpop" in args.only.split(",")):
+        log("DPoP rows")
+        try:
+            rows.extend(dpop_cost.measure(wasm, args.duration, args.rounds, args.concurrency, log=log))
+        except (OSError, RuntimeError, subprocess.SubprocessError) as e:
+            meta["notes"].append(f"The DPoP rows failed: {e}.")
     if quiet.waited_s >= 1:
         meta["notes"].append(f"Paused {quiet.waited_s:.0f} s in total while other processes were busy.")
     log("profiling")

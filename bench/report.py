@@ -1,31 +1,17 @@
-"""bench/results.md: one table per `--concurrency`, the targets the filter is held to, the cost of one verification,
-perf's split of Envoy's CPU and the profiler's section."""
+"""bench/results.md: one table per `--concurrency`, the targets the filter is held to, the feature cost table, how
+throughput scales with workers, the repeated token and memory, latency, the cost of one verification, perf's split of
+Envoy's CPU and the profiler's section."""
 
 from __future__ import annotations
 
+from .feature_table import feature_table
+from .features import REQUESTS
+from .rows import find, ok, ratio
 from .runner import Row
+from .scaling import workers
 from .scenarios import EXPECTED, WORKLOAD_NAMES
+from .targets import targets
 from .tokens import ALGS, DISTINCT
-
-
-def find(rows: list[Row], key: str, alg: str, workload: str, conc: int) -> Row | None:
-    """The measured row of a configuration, algorithm, workload and concurrency."""
-    for r in rows:
-        if r.config.key == key and r.alg == alg and r.workload == workload and r.conc == conc and r.m.rps:
-            return r
-    return None
-
-
-def ok(r: Row | None) -> bool:
-    """Measured, and every response had the expected status."""
-    return r is not None and r.m.rps > 0 and r.m.bad == 0 and r.m.errors == 0 and not r.m.note
-
-
-def ratio(a: Row | None, b: Row | None) -> str:
-    """a's requests/s over b's, or "–" when either row failed."""
-    if not (ok(a) and ok(b)):
-        return "–"
-    return f"{a.m.rps / b.m.rps:.2f}×"
 
 
 def render(rows: list[Row], concs: list[int], meta: dict, profile_md: str) -> str:
@@ -51,11 +37,14 @@ def render(rows: list[Row], concs: list[int], meta: dict, profile_md: str) -> st
         "each round's requests/s and \"other load\" the CPU that processes outside the benchmark used "
         "during the kept round. Peak RSS is that Envoy's VmHWM after all its runs. \"cache hits\" is "
         "the token-cache hit ratio during the last round. A row whose responses were not all the "
-        "expected status is marked ⚠ and left out of every ratio and target.")
+        "expected status is marked ⚠ and left out of every ratio and target. The DPoP rows come from "
+        "bench/dpop_cost.py's own Envoys (an ES256 provider, wrk `-c8` with one wrk thread per worker, "
+        f"{meta['rounds']} alternating rounds of {meta['duration']} s), the feature rows are in their own table.")
     order = {"nofilter": 0, "empty": 1, "floor": 2, "native": 3, "native_cached": 4, "guard": 5, "guard_10k": 6,
-             "guard_off": 7, "guard_off_js": 8}
+             "guard_off": 7, "guard_off_js": 8, "dpop": 9, "dpop_off": 10}
     worder = {"any": 0, "anonymous": 1, "padded": 2, "browserpad": 3, "repeated": 4, "browser": 5, "distinct": 6,
-              "badsig": 7, "expired": 8, "junkalg": 9, "latency": 10, "latency_distinct": 11}
+              "badsig": 7, "expired": 8, "junkalg": 9, "unknownkid": 10, "latency": 11, "latency_distinct": 12,
+              "dpop_bearer": 13, "bearer_distinct": 14, "dpop_fresh": 15, "dpop_distinct": 16}
     for conc in concs:
         add("")
         add(f"## `--concurrency {conc}` ({conc} worker{'s' if conc > 1 else ''})")
@@ -63,8 +52,8 @@ def render(rows: list[Row], concs: list[int], meta: dict, profile_md: str) -> st
         add("| configuration | alg | workload | req/s | p50 ms | p99 ms | CPU µs/req | peak RSS MiB | cache hits | status "
             "| ÷ native default | ÷ native cached | ÷ no filter | ÷ wasm floor | ÷ padded floor | rounds (k req/s) |")
         add("|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|")
-        sel = sorted((r for r in rows if r.conc == conc),
-                     key=lambda r: (worder[r.workload], r.alg, order.get(r.config.key, 9)))
+        sel = sorted((r for r in rows if r.conc == conc and r.workload not in REQUESTS),
+                     key=lambda r: (worder.get(r.workload, 99), r.alg, order.get(r.config.key, 99)))
         for r in sel:
             m = r.m
             status = "ok" if ok(r) else "⚠ " + (m.note or f"{m.bad} unexpected (e.g. {m.bad_status}), {m.errors} errors")
@@ -84,13 +73,26 @@ def render(rows: list[Row], concs: list[int], meta: dict, profile_md: str) -> st
                 f"{m.p50_us / 1000:.2f} | {m.p99_us / 1000:.2f} | {m.cpu_us:.1f} | {m.rss_kib / 1024:.0f} | {hits} | {status} | "
                 + " | ".join(rat) + " | " + ", ".join(f"{x.rps / 1000:.1f}" for x in r.samples) + " |")
     add("")
-    add("## Targets: verification cost, refusals, request size, latency")
+    add("## Targets")
     add("")
-    lines.extend(cost_targets(rows))
+    lines.extend(targets(rows, concs))
+    if any(r.workload in REQUESTS for r in rows):
+        add("")
+        add("## Feature cost (`--concurrency 1`)")
+        add("")
+        lines.extend(feature_table(rows))
     add("")
-    add("## Targets: repeated token and memory")
+    add("## Workers")
+    add("")
+    lines.extend(workers(rows, concs))
+    add("")
+    add("## Repeated token and memory")
     add("")
     lines.extend(hit_path_and_memory_targets(rows, concs))
+    add("")
+    add("## Latency")
+    add("")
+    lines.extend(latency(rows))
     add("")
     add("## Cost per verification (from cache-off throughput)")
     add("")
@@ -190,43 +192,9 @@ def hit_path_and_memory_targets(rows: list[Row], concs: list[int]) -> list[str]:
     return out
 
 
-def cost_targets(rows: list[Row]) -> list[str]:
-    """The verification, refusal, request-size and latency targets, all at --concurrency 1 (one worker saturated:
-    1/(req/s) is its time per request)."""
+def latency(rows: list[Row]) -> list[str]:
+    """What each filter adds to one request's latency (one connection, `--concurrency 1`) over no filter."""
     out = []
-    met = lambda good: "met" if good else "**missed**"  # noqa: E731
-    for alg, want in (("ES256", 0.8), ("RS256", 0.95)):
-        g, n = find(rows, "guard_off", alg, "distinct", 1), find(rows, "native", alg, "distinct", 1)
-        if ok(g) and ok(n):
-            r = g.m.rps / n.m.rps
-            out.append(f"- Distinct {alg} tokens, cache off: jwt-guard {g.m.rps:,.0f} req/s vs native {n.m.rps:,.0f} = "
-                       f"**{r:.2f}×** → ≥ {want}× {met(r >= want)}.")
-    for alg in ALGS:
-        for w in ("badsig", "junkalg", "expired"):
-            g, n = find(rows, "guard", alg, w, 1), find(rows, "native", alg, w, 1)
-            if ok(g) and ok(n) and n.m.cpu_us > 0:
-                r = g.m.cpu_us / n.m.cpu_us
-                out.append(f"- Junk tokens {WORKLOAD_NAMES[w]!r}, {alg}: Envoy CPU per refused request jwt-guard "
-                           f"{g.m.cpu_us:.1f} µs vs native {n.m.cpu_us:.1f} µs = **{r:.2f}×** → ≤ 1.0× {met(r <= 1.0)} "
-                           f"(throughput {g.m.rps / n.m.rps:.2f}× native).")
-    empty, anon = find(rows, "empty", "-", "any", 1), find(rows, "floor", "-", "anonymous", 1)
-    if ok(empty) and ok(anon):
-        r = anon.m.rps / empty.m.rps
-        out.append(f"- Anonymous route, no token: jwt-guard {anon.m.rps:,.0f} req/s vs the empty wasm filter "
-                   f"{empty.m.rps:,.0f} = **{r:.2f}×** → ≥ 0.93× {met(r >= 0.93)}.")
-    padded = find(rows, "floor", "-", "padded", 1)
-    for alg in ALGS:
-        g = find(rows, "guard", alg, "repeated", 1)
-        if ok(g) and ok(padded):
-            r = g.m.rps / padded.m.rps
-            out.append(f"- Repeated {alg} token: **{r:.0%}** of the padded (size-matched) wasm floor → ≥ 95 % {met(r >= 0.95)}.")
-    gb, fb = find(rows, "guard", "RS256", "browser", 1), find(rows, "floor", "-", "browserpad", 1)
-    gp = find(rows, "guard", "RS256", "repeated", 1)
-    if ok(gb) and ok(fb) and ok(gp) and ok(padded):
-        rb, rp = gb.m.rps / fb.m.rps, gp.m.rps / padded.m.rps
-        out.append(f"- Browser-like requests (2 KiB cookies, 11 headers), RS256 repeated: **{rb:.0%}** of their own floor "
-                   f"({fb.m.rps:,.0f} req/s) vs {rp:.0%} for plain requests → no slower relative to the floor "
-                   f"{met(rb >= rp - 0.02)} (2 points of tolerance for noise); absolute {gb.m.rps:,.0f} vs {gp.m.rps:,.0f} req/s.")
     base = find(rows, "nofilter", "-", "latency", 1)
     if ok(base):
         out.append(f"- Latency, one connection, no filter: p50 {base.m.p50_us} µs, p99 {base.m.p99_us} µs. Added by:")

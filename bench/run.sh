@@ -44,11 +44,4 @@ fi
 
 "$PY" -m bench "${profile[@]}" "${callgrind[@]}" "$@"
 
-# DPoP's per-request cost next to the same token as Bearer, appended to the results.
-{
-  printf '\n## DPoP: a fresh proof per request vs the same ES256 token as Bearer\n\n'
-  printf 'bench/dpop_cost.py (1 and 2 workers, direct response, wrk -c8, one wrk thread per worker, alternating rounds; a distinct bound token per request too):\n\n```\n'
-  "$PY" -m bench.dpop_cost
-  printf '```\n'
-} >>bench/results.md
 echo "bench: total $(( $(date +%s) - start ))s; results in bench/results.md"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from harness.envoy import Envoy
 
-from .scenarios import EXPECTED, LATENCY, PAD_HEADER, Config, Group, envoy_config, tokens_for, wrk_args
+from .scenarios import EXPECTED, LATENCY, Config, Group, envoy_config, request_shape, tokens_for, wrk_args
 from .tokens import DISTINCT
 
 BENCH = Path(__file__).resolve().parent
@@ -161,8 +161,8 @@ def run_phase(args, groups: list[Group], files: dict, workdir: Path, rows: list[
                     continue
                 tokens = tokens_for(files, g.alg, w)
                 first = tokens.read_text().split("\n", 1)[0] if tokens else None
-                header = PAD_HEADER if w in ("padded", "browserpad") else "Authorization"
-                status = envoy.get("/", {header: f"Bearer {first}"} if first else None).status
+                path, header, prefix = request_shape(w)
+                status = envoy.get(path, {header: f"{prefix}{first}"} if first else None).status
                 if status != EXPECTED[w]:
                     row.m.note = f"sanity request got {status}, expected {EXPECTED[w]}"
                     log(f"{names[id(g)]} {w}: {row.m.note}")
@@ -230,7 +230,7 @@ def measure(args, envoy: Envoy, g: Group, workload: str, files: dict, warm: bool
     """One measured run of `workload` (after a warm-up when `warm`; cache hit ratio when `hits`)."""
     url = f"http://127.0.0.1:{envoy.port}/"
     script_args = wrk_args(files, g.alg, workload)
-    if warm:
+    if warm and args.warmup > 0:
         wrk(url, script_args, args.warmup, None, args.threads, args.connections)
     hit0 = miss0 = 0
     if hits:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from harness.bootstrap import direct_response_routes, http_connection_manager, jwt_guard_filter, listener, static_bootstrap
 
+from .features import FEATURES, REQUESTS, feature_plugin
 from .tokens import ALGS, AUDIENCE, ISSUER
 
 WORKLOAD_NAMES = {
@@ -19,13 +20,23 @@ WORKLOAD_NAMES = {
     "padded": "no token, same-size X-Pad header",
     "any": "any (token ignored)",
     "junkalg": "(c) junk, attacker-chosen alg",
+    "unknownkid": "(c) unknown kid (well signed, kid not in the JWKS)",
     "browser": "(a) + 2 KiB cookies, browser headers",
     "browserpad": "browser headers, token in X-Pad",
     "latency": "(a) one connection (latency)",
     "latency_distinct": "(b) one connection (latency)",
+    "feature": "(a) ten-claim token, plain path",
+    "feature_readings": "(a) ten-claim token, path needing readings",
+    "feature_cookie": "(a) ten-claim token in a cookie",
+    "dpop_bearer": "DPoP bench: one ES256 token as Bearer",
+    "dpop_fresh": "DPoP bench: bound token, fresh proof per request",
+    "dpop_distinct": "DPoP bench: distinct bound token and fresh proof",
+    "bearer_distinct": "DPoP bench: distinct ES256 Bearer tokens",
 }
 EXPECTED = {"repeated": 200, "distinct": 200, "badsig": 401, "expired": 401, "anonymous": 200, "padded": 200,
-            "any": 200, "junkalg": 401, "browser": 200, "browserpad": 200, "latency": 200, "latency_distinct": 200}
+            "any": 200, "junkalg": 401, "browser": 200, "browserpad": 200, "latency": 200, "latency_distinct": 200,
+            "unknownkid": 401, "feature": 200, "feature_readings": 200, "feature_cookie": 200,
+            "dpop_bearer": 200, "dpop_fresh": 200, "dpop_distinct": 200, "bearer_distinct": 200}
 # Workloads measured with one connection and one wrk thread: their p50/p99 is the time one
 # request takes, not queueing behind 15 others.
 LATENCY = {"latency": "repeated", "latency_distinct": "distinct"}
@@ -135,10 +146,10 @@ def build_plan(args, jwks: str, wasm: Path, backend_key: bool) -> tuple[dict[str
             if conc == 1:
                 extra = ["browser", "latency"] if alg == "RS256" else []
                 groups.append(Group(C["native"], alg, conc,
-                                    ["repeated", "distinct", "badsig", "expired", "junkalg", "latency_distinct"]
-                                    + extra))
+                                    ["repeated", "distinct", "badsig", "expired", "junkalg", "unknownkid",
+                                     "latency_distinct"] + extra))
                 groups.append(Group(C["guard"], alg, conc,
-                                    ["repeated", "distinct", "badsig", "expired", "junkalg"] + extra))
+                                    ["repeated", "distinct", "badsig", "expired", "junkalg", "unknownkid"] + extra))
             else:
                 groups.append(Group(C["native"], alg, conc, ["repeated", "distinct"]))
                 groups.append(Group(C["guard"], alg, conc, ["repeated", "distinct"]))
@@ -148,13 +159,30 @@ def build_plan(args, jwks: str, wasm: Path, backend_key: bool) -> tuple[dict[str
             groups.append(Group(C["guard_off"], alg, conc, ["distinct"] + (["latency_distinct"] if conc == 1 else [])))
             if backend_key and alg == "RS256" and conc == 1:
                 groups.append(Group(C["guard_off_js"], alg, conc, ["distinct"]))
+        if conc == 1:
+            # The feature cost table: one Envoy per feature setting (the baseline too, so every row's Envoy has the
+            # same history), the repeated ten-claim RS256 token.
+            for key in dict.fromkeys(f.key for f in FEATURES if f.key not in C):
+                rows = [f for f in FEATURES if f.key == key]
+                C[key] = Config(key, f"jwt-guard feature table, {key}", "guard",
+                                [guard_filter(wasm, feature_plugin(guard_plugin(jwks), rows[0]))])
+                groups.append(Group(C[key], "RS256", conc, [f.workload for f in rows]))
     return C, groups
+
+
+def request_shape(workload: str) -> tuple[str, str, str]:
+    """The path a workload requests, the header that carries its token and what precedes the token there."""
+    if workload in REQUESTS:
+        return REQUESTS[workload]
+    return "/", PAD_HEADER if workload in ("padded", "browserpad") else "Authorization", "Bearer "
 
 
 def tokens_for(files: dict, alg: str, workload: str) -> Path | None:
     """The token file a workload sends (None: no token)."""
     if workload == "anonymous":
         return None
+    if workload in REQUESTS:
+        return files["RS256"]["feature"]
     if workload in ("any", "padded", "browserpad") or (workload == "latency" and alg == "-"):
         return files["RS256"]["repeated"]
     if workload == "browser":
@@ -165,7 +193,7 @@ def tokens_for(files: dict, alg: str, workload: str) -> Path | None:
 def wrk_args(files: dict, alg: str, workload: str) -> list[str]:
     """The script arguments of tokens.lua for a workload."""
     tokens = tokens_for(files, alg, workload)
-    header = PAD_HEADER if workload in ("padded", "browserpad") else "Authorization"
+    path, header, prefix = request_shape(workload)
     browser = str(files["browser_headers"]) if workload in ("browser", "browserpad") else "-"
-    return [str(tokens) if tokens else "-", str(EXPECTED[workload]), header, browser]
+    return [str(tokens) if tokens else "-", str(EXPECTED[workload]), header, browser, path, prefix]
 

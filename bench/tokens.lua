@@ -1,10 +1,12 @@
 -- wrk script for the jwt-guard benchmark.
---   wrk ... -s bench/tokens.lua http://127.0.0.1:PORT/ -- TOKENS EXPECTED [HEADER [EXTRA]]
+--   wrk ... -s bench/tokens.lua http://127.0.0.1:PORT/ -- TOKENS EXPECTED [HEADER [EXTRA [PATH [PREFIX]]]]
 -- TOKENS: file with one token per line ("-" = send no Authorization header).
 -- HEADER: send "Bearer <token>" in this header instead of Authorization (a request of the
 -- same size that carries no credentials, for the padded wasm floor).
 -- EXTRA: file of "Name: value" lines sent with every request ("-" = none), e.g. a browser's
 -- headers and cookies.
+-- PATH: the request path (default "/"). PREFIX: what precedes the token in HEADER (default
+-- "Bearer "; e.g. "access_token=" with HEADER "Cookie").
 -- Each thread pre-formats one request per token and cycles through them, starting at
 -- its own offset so the two threads do not send the same token at the same time.
 -- EXPECTED: the only status counted as correct; any other status is counted as "bad",
@@ -33,6 +35,8 @@ function init(args)
   expected = tonumber(args[2] or "200")
   local header = args[3] or "Authorization"
   local extra = args[4] or "-"
+  local path_ = args[5] or "/"
+  local prefix = args[6] or "Bearer "
   local common = {}
   if extra ~= "-" then
     for line in io.lines(extra) do
@@ -50,13 +54,13 @@ function init(args)
     return h
   end
   if path == "-" then
-    requests[1] = wrk.format("GET", "/", headers())
+    requests[1] = wrk.format("GET", path_, headers())
   else
     for line in io.lines(path) do
       if #line > 0 then
         local h = headers()
-        h[header] = "Bearer " .. line
-        requests[#requests + 1] = wrk.format("GET", "/", h)
+        h[header] = prefix .. line
+        requests[#requests + 1] = wrk.format("GET", path_, h)
       end
     end
   end

@@ -35,9 +35,9 @@ JUNK_SIGNATURE_BYTES = {"RS256": 256, "RS384": 256, "RS512": 256, "PS256": 256, 
                         "ES256": 64, "ES384": 96, "EdDSA": 64, "HS256": 32, "ES256K": 64, "none": 0}
 
 
-def signing_key(alg: str) -> SigningKey:
-    """A fresh RSA 2048 (RS256) or P-256 (ES256) key."""
-    return rsa_key("bench-rsa-1") if alg == "RS256" else ec_key("bench-ec-1")
+def signing_key(alg: str, kid: str = "") -> SigningKey:
+    """A fresh RSA 2048 (RS256) or P-256 (ES256) key (kid `kid`, else the published one's)."""
+    return rsa_key(kid or "bench-rsa-1") if alg == "RS256" else ec_key(kid or "bench-ec-1")
 
 
 def auth0_claims(i: int, now: int, exp: int) -> dict:
@@ -51,6 +51,13 @@ def auth0_claims(i: int, now: int, exp: int) -> dict:
         "scope": "openid profile read:messages",
         "azp": "BenchClientId0123456789",
     }
+
+
+def feature_claims(now: int) -> dict:
+    """Auth0 claims plus RBAC `permissions`, an organisation and an email: ten claims, for the feature cost table's
+    `forward_claims` rows and its claims rule."""
+    return {**auth0_claims(0, now, now + 3600), "permissions": ["read:messages", "write:messages"],
+            "org_id": "org_bench", "email": "bench@example.com"}
 
 
 def corrupt_signature(token: str) -> str:
@@ -75,7 +82,8 @@ def junk_alg_tokens(key: SigningKey, now: int) -> list[str]:
 
 def mint(out: Path) -> tuple[str, dict]:
     """Writes the JWKS (jwks.json), the browser headers and the token files per algorithm and workload
-    (`<alg>-<workload>.txt`); returns the JWKS text and the file paths (files[alg][workload], files["browser_headers"])."""
+    (`<alg>-<workload>.txt`; the feature token for RS256 only); returns the JWKS text and the file paths
+    (files[alg][workload], files["browser_headers"])."""
     out.mkdir(parents=True, exist_ok=True)
     now = int(time.time())
     keys = {alg: signing_key(alg) for alg in ALGS}
@@ -84,6 +92,7 @@ def mint(out: Path) -> tuple[str, dict]:
     (out / "browser-headers.txt").write_text("".join(f"{k}: {v}\n" for k, v in BROWSER_HEADERS.items()))
     files: dict = {}
     for alg, key in keys.items():
+        stranger = signing_key(alg, kid=f"{key.kid}-unpublished")
         valid = [make_token(key, auth0_claims(i, now, now + 3600)) for i in range(DISTINCT)]
         expired = [make_token(key, auth0_claims(i, now - 7200, now - 3600)) for i in range(INVALID)]
         sets = {
@@ -92,7 +101,11 @@ def mint(out: Path) -> tuple[str, dict]:
             "badsig": [corrupt_signature(t) for t in valid[:INVALID]],
             "expired": expired,
             "junkalg": junk_alg_tokens(key, now),
+            # Well signed, by a key of the same type whose kid the JWKS does not publish.
+            "unknownkid": [make_token(stranger, auth0_claims(i, now, now + 3600)) for i in range(INVALID)],
         }
+        if alg == "RS256":
+            sets["feature"] = [make_token(key, feature_claims(now))]
         files[alg] = {}
         for name, tokens in sets.items():
             path = out / f"{alg.lower()}-{name}.txt"

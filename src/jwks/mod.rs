@@ -20,6 +20,7 @@ use crate::alg::{Algorithm, KeyFamily};
 use crate::json::{self, JsonError};
 use jwk::RawJwk;
 use material::KeyMaterial;
+use serde::Deserialize;
 use std::fmt;
 
 /// Largest JWKS document accepted, in bytes.
@@ -43,6 +44,17 @@ pub struct Key {
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Key({:?}, {})", self.kid, self.alg)
+    }
+}
+
+impl Key {
+    /// The key one parsed JWK gives for `alg`, for keys that arrive outside a JWKS document
+    /// (a DPoP proof's `jwk`): a JWK without `alg` takes `alg`; one with another `alg`, or
+    /// of a type `alg` cannot use, is refused.
+    pub fn from_jwk(jwk: &serde_json::Value, alg: Algorithm) -> Result<Key, KeyError> {
+        let raw = RawJwk::deserialize(jwk).map_err(|_| KeyError::Invalid("not a JWK object"))?;
+        let (_, keys) = usable_keys(&raw, &[alg], true)?;
+        keys.into_iter().next().ok_or(KeyError::NoAllowedAlgorithm)
     }
 }
 

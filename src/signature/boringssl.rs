@@ -68,6 +68,35 @@ impl<T: Transport + ?Sized> Transport for &T {
     }
 }
 
+/// `VerifySignatureArguments` encoded straight from borrowed parts into one buffer, as
+/// [`VerifySignatureArguments::encode_to_vec`] would encode an owned copy of them.
+pub(super) fn encode_arguments(
+    hash: &str,
+    public_key: &[u8],
+    signature: &[u8],
+    text: &[u8],
+) -> Vec<u8> {
+    use prost::encoding::{encode_key, encode_varint, encoded_len_varint, key_len, WireType};
+    let fields: [(u32, &[u8]); 4] = [
+        (1, hash.as_bytes()),
+        (2, public_key),
+        (3, signature),
+        (4, text),
+    ];
+    let len = fields
+        .iter()
+        .map(|(tag, v)| key_len(*tag) + encoded_len_varint(v.len() as u64) + v.len())
+        .sum();
+    let mut out = Vec::with_capacity(len);
+    // proto3 leaves empty fields out, as the derived encoder does.
+    for (tag, value) in fields.into_iter().filter(|(_, v)| !v.is_empty()) {
+        encode_key(tag, WireType::LengthDelimited, &mut out);
+        encode_varint(value.len() as u64, &mut out);
+        out.extend_from_slice(value);
+    }
+    out
+}
+
 /// How the host must check one algorithm: its digest and, for ECDSA, the byte length of
 /// each of R and S in the JWS signature.
 pub(super) fn host_form(alg: Algorithm) -> Option<(&'static str, Option<usize>)> {
@@ -122,20 +151,19 @@ impl<T: Transport> HostSignature<T> {
         ) else {
             return Err(TokenError::Signature);
         };
+        let der;
         let signature = match half {
             // A JWS ECDSA signature is exactly R‖S; anything else (DER, short) fails here.
-            Some(n) => der::ecdsa_signature(signature, n).ok_or(TokenError::Signature)?,
-            None => signature.to_vec(),
+            Some(n) => {
+                der = der::ecdsa_signature(signature, n).ok_or(TokenError::Signature)?;
+                der.as_slice()
+            }
+            None => signature,
         };
-        let args = VerifySignatureArguments {
-            hash_function: hash.to_string(),
-            public_key: public_key.to_vec(),
-            signature,
-            text: text.to_vec(),
-        };
+        let arguments = encode_arguments(hash, public_key, signature, text);
         let answer = self
             .transport
-            .call(&args.encode_to_vec())
+            .call(&arguments)
             .map_err(|_| TokenError::Signature)?;
         match VerifySignatureResult::decode(answer.as_slice()) {
             Ok(VerifySignatureResult { result: true, .. }) => Ok(()),

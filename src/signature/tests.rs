@@ -333,3 +333,26 @@ fn dangerous_ecdsa_inputs_get_the_same_verdict_from_both_backends() {
     }
     assert_eq!(both.take_disagreements(), 0);
 }
+
+#[test]
+fn arguments_encode_as_the_derived_message_does() {
+    use super::boringssl::encode_arguments;
+    let long = vec![7u8; 300];
+    for (hash, key, sig, text) in [
+        ("sha256", &b"spki"[..], &b"sig"[..], &b"a.b"[..]),
+        ("sha384", &long[..], &long[..2], &long[..200]),
+        ("sha512", &b""[..], &b"s"[..], &b""[..]),
+        ("", &b""[..], &b""[..], &b""[..]),
+    ] {
+        let owned = VerifySignatureArguments {
+            hash_function: hash.to_string(),
+            public_key: key.to_vec(),
+            signature: sig.to_vec(),
+            text: text.to_vec(),
+        };
+        assert_eq!(
+            encode_arguments(hash, key, sig, text),
+            owned.encode_to_vec()
+        );
+    }
+}

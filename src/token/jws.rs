@@ -39,6 +39,23 @@ const MAX_NUMERIC_DATE: u64 = u32::MAX as u64;
 
 /// Parses a compact JWS, bounding its size and refusing anything irregular.
 pub fn parse(token: &str, max_bytes: usize) -> Result<Jws<'_>, TokenError> {
+    open(token, max_bytes)?.finish()
+}
+
+/// A compact JWS split into its segments with only the header decoded: what a caller
+/// needs to judge before the rest (a DPoP proof's `typ`, `alg` and `jwk`).
+#[derive(Debug)]
+pub struct Opened<'a> {
+    token: &'a str,
+    header_b64: &'a str,
+    payload_b64: &'a str,
+    sig_b64: &'a str,
+    /// The header's members.
+    pub header: Map<String, Value>,
+}
+
+/// Bounds `token`'s size, splits it and decodes its header: the first half of [`parse`].
+pub fn open(token: &str, max_bytes: usize) -> Result<Opened<'_>, TokenError> {
     if token.len() > max_bytes {
         return Err(TokenError::Malformed("token too large"));
     }
@@ -57,32 +74,52 @@ pub fn parse(token: &str, max_bytes: usize) -> Result<Jws<'_>, TokenError> {
         .ok_or(TokenError::Malformed("header is not base64url"))?;
     let header = json::parse_object(&header_bytes)
         .map_err(|_| TokenError::Malformed("header is not a JSON object"))?;
-    let (alg, kid, typ) = check_header(&header)?;
-    let payload_bytes = b64::decode(payload_b64.as_bytes())
-        .ok_or(TokenError::Malformed("payload is not base64url"))?;
-    let signature = b64::decode(sig_b64.as_bytes())
-        .ok_or(TokenError::Malformed("signature is not base64url"))?;
-    if signature.is_empty() {
-        return Err(TokenError::Malformed("missing signature"));
-    }
-    let payload = json::parse_object(&payload_bytes)
-        .map_err(|_| TokenError::Malformed("payload is not a JSON object"))?;
-    check_claim_types(&payload)?;
-    let claims: Claims = serde_json::from_value(Value::Object(payload))
-        .map_err(|_| TokenError::Claims("claims of the wrong type"))?;
-    let signing_input = token
-        .get(..header_b64.len() + 1 + payload_b64.len())
-        .ok_or(TokenError::Malformed("not a compact JWS of three segments"))?;
-    Ok(Jws {
+    Ok(Opened {
         token,
-        signing_input,
+        header_b64,
         payload_b64,
-        signature,
-        alg,
-        kid,
-        typ,
-        claims,
+        sig_b64,
+        header,
     })
+}
+
+impl<'a> Opened<'a> {
+    /// Checks the header and decodes the claims and signature: the second half of [`parse`].
+    pub fn finish(self) -> Result<Jws<'a>, TokenError> {
+        let Opened {
+            token,
+            header_b64,
+            payload_b64,
+            sig_b64,
+            header,
+        } = self;
+        let (alg, kid, typ) = check_header(&header)?;
+        let payload_bytes = b64::decode(payload_b64.as_bytes())
+            .ok_or(TokenError::Malformed("payload is not base64url"))?;
+        let signature = b64::decode(sig_b64.as_bytes())
+            .ok_or(TokenError::Malformed("signature is not base64url"))?;
+        if signature.is_empty() {
+            return Err(TokenError::Malformed("missing signature"));
+        }
+        let payload = json::parse_object(&payload_bytes)
+            .map_err(|_| TokenError::Malformed("payload is not a JSON object"))?;
+        check_claim_types(&payload)?;
+        let claims: Claims = serde_json::from_value(Value::Object(payload))
+            .map_err(|_| TokenError::Claims("claims of the wrong type"))?;
+        let signing_input = token
+            .get(..header_b64.len() + 1 + payload_b64.len())
+            .ok_or(TokenError::Malformed("not a compact JWS of three segments"))?;
+        Ok(Jws {
+            token,
+            signing_input,
+            payload_b64,
+            signature,
+            alg,
+            kid,
+            typ,
+            claims,
+        })
+    }
 }
 
 /// A header's `alg`, `kid` and `typ`.

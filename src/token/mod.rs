@@ -10,4 +10,4 @@ mod tests;
 
 pub use credentials::{bearer, extract, is_b64token, Credentials};
 pub use error::TokenError;
-pub use jws::{parse, Claims, Jws};
+pub use jws::{open, parse, Claims, Jws, Opened};

@@ -12,6 +12,7 @@ use jwt_guard::authz::{self, Context, Request, Verdict};
 use jwt_guard::cache::{self, TokenCache};
 use jwt_guard::config::{Config, KeySource, DEFAULT_TOKEN_CACHE_SIZE};
 use jwt_guard::jwks::KeySet;
+use jwt_guard::sender::mtls::NO_CERTIFICATE;
 use jwt_guard::token::{self, Jws};
 use jwt_guard::signature::jwtsimple::JwtSimple;
 use jwt_guard::signature::SignatureCheck;
@@ -76,9 +77,18 @@ impl Setup {
 
     /// One full decision, as the filter makes it for a request with this token.
     fn decide(&self, bearer: &str, cache: &mut TokenCache) -> Verdict {
-        let ctx = Context { config: &self.config, now: self.now, backend: &JwtSimple };
-        let auth = [bearer];
-        let req = Request { method: "GET", path: "/", authorization: &auth, method_overrides: &[] };
+        let ctx = Context { config: &self.config, now: self.now, backend: &JwtSimple, sender: None };
+        let auth = [("authorization", bearer)];
+        let req = Request {
+            method: "GET",
+            path: "/",
+            token_headers: &auth,
+            method_overrides: &[],
+            dpop: &[],
+            origin: None,
+            peer_certificate: &NO_CERTIFICATE,
+            route: Default::default(),
+        };
         let keys = self.keys().ok();
         authz::decide(&ctx, &req, |_| keys, cache)
     }
@@ -134,6 +144,9 @@ fn insert_into_full_cache(toks: &[String], now: u64) -> f64 {
         granted: vec!["openid".into(), "profile".into(), "read:messages".into()],
         headers: vec![],
         withheld: 0,
+        cnf: Default::default(),
+        auth: Default::default(),
+        unmet: vec![],
     };
     let mut cache = TokenCache::new(DEFAULT_TOKEN_CACHE_SIZE);
     for i in 0..DEFAULT_TOKEN_CACHE_SIZE {

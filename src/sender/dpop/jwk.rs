@@ -4,7 +4,7 @@
 //! named by its RFC 7638 SHA-256 thumbprint, the value of a bound token's `cnf.jkt`.
 
 use crate::alg::Algorithm;
-use crate::jwks::{Key, KeySet};
+use crate::jwks::Key;
 use serde_json::{Map, Value};
 
 /// JWK members that only private or symmetric keys carry (RFC 7518 §6.2.2, §6.3.2, §6.4).
@@ -27,8 +27,8 @@ pub enum JwkError {
 /// A proof key: usable for one algorithm, with its thumbprint.
 #[derive(Debug)]
 pub struct ProofKey {
-    keys: KeySet,
-    alg: Algorithm,
+    /// The verification key.
+    pub key: Key,
     /// RFC 7638 SHA-256 thumbprint, base64url.
     pub thumbprint: String,
 }
@@ -36,30 +36,17 @@ pub struct ProofKey {
 impl ProofKey {
     /// Reads the header's `jwk` for a proof signed with `alg`.
     pub fn from_header(header: &Map<String, Value>, alg: Algorithm) -> Result<ProofKey, JwkError> {
-        let Some(Value::Object(jwk)) = header.get("jwk") else {
+        let Some(value @ Value::Object(jwk)) = header.get("jwk") else {
             return Err(JwkError::Missing);
         };
         if PRIVATE_MEMBERS.iter().any(|m| jwk.contains_key(*m)) {
             return Err(JwkError::Private);
         }
         let thumbprint = thumbprint(jwk).ok_or(JwkError::Unusable)?;
-        // The proof's `alg` says how the key is used; a key without `alg` takes it (one
-        // with another `alg` is refused by the JWKS parser as not fitting).
-        let mut jwk = jwk.clone();
-        jwk.entry("alg").or_insert_with(|| Value::from(alg.name()));
-        let doc = serde_json::json!({ "keys": [jwk] });
-        let keys =
-            KeySet::parse(doc.to_string().as_bytes(), &[alg]).map_err(|_| JwkError::Unusable)?;
-        Ok(ProofKey {
-            keys,
-            alg,
-            thumbprint,
-        })
-    }
-
-    /// The verification key.
-    pub fn key(&self) -> Option<&Key> {
-        self.keys.candidates(None, self.alg).next()
+        // The proof's `alg` says how the key is used: a key without `alg` takes it, one
+        // with another `alg` is refused as not fitting.
+        let key = Key::from_jwk(value, alg).map_err(|_| JwkError::Unusable)?;
+        Ok(ProofKey { key, thumbprint })
     }
 }
 
@@ -126,7 +113,7 @@ mod tests {
     fn public_keys_are_usable_private_ones_refused() {
         let es = testkeys::es256_jwk("e1");
         let key = ProofKey::from_header(&header(&es), Algorithm::ES256).unwrap();
-        assert_eq!(key.key().unwrap().alg, Algorithm::ES256);
+        assert_eq!(key.key.alg, Algorithm::ES256);
         let rsa = testkeys::rsa_jwk("r", false);
         assert!(ProofKey::from_header(&header(&rsa), Algorithm::PS256).is_ok());
         let rs256_only = testkeys::rsa_jwk("r", true);

@@ -7,7 +7,6 @@ use super::htu::{self, Origin};
 use super::jwk::{JwkError, ProofKey};
 use super::nonce::Nonces;
 use crate::alg::Algorithm;
-use crate::json;
 use crate::signature::SignatureCheck;
 use crate::token;
 use crate::token::TokenError;
@@ -179,7 +178,9 @@ pub fn check(
     now: u64,
     backend: &dyn SignatureCheck,
 ) -> Result<Proof, ProofError> {
-    let header = header_of(proof)?;
+    // The header is decoded once: judged here, then finished into the claims.
+    let opened = token::open(proof, MAX_PROOF_BYTES).map_err(|_| ProofError::Malformed)?;
+    let header = &opened.header;
     match header.get("typ") {
         Some(Value::String(t)) if t.eq_ignore_ascii_case("dpop+jwt") => {}
         _ => return Err(ProofError::Type),
@@ -190,8 +191,8 @@ pub fn check(
             .ok_or(ProofError::Algorithm)?,
         _ => return Err(ProofError::Algorithm),
     };
-    let key = ProofKey::from_header(&header, alg).map_err(ProofError::Key)?;
-    let jws = token::parse(proof, MAX_PROOF_BYTES).map_err(|e| match e {
+    let key = ProofKey::from_header(header, alg).map_err(ProofError::Key)?;
+    let jws = opened.finish().map_err(|e| match e {
         TokenError::Algorithm(_) => ProofError::Algorithm,
         _ => ProofError::Malformed,
     })?;
@@ -216,9 +217,8 @@ pub fn check(
     if !text(custom, "ath").is_some_and(|a| crate::sender::constant_time_eq(a, &ath)) {
         return Err(ProofError::TokenHash);
     }
-    let verifying_key = key.key().ok_or(ProofError::Key(JwkError::Unusable))?;
     backend
-        .check(verifying_key, &jws)
+        .check(&key.key, &jws)
         .map_err(|_| ProofError::Signature)?;
     if let Some(nonces) = policy.nonces {
         if !claims
@@ -242,15 +242,6 @@ pub fn check_binding(proof: &Proof, jkt: &str) -> Result<(), ProofError> {
     } else {
         Err(ProofError::Binding)
     }
-}
-
-fn header_of(proof: &str) -> Result<Map<String, Value>, ProofError> {
-    if proof.len() > MAX_PROOF_BYTES {
-        return Err(ProofError::Malformed);
-    }
-    let header_b64 = proof.split('.').next().unwrap_or("");
-    let bytes = crate::b64::decode(header_b64.as_bytes()).ok_or(ProofError::Malformed)?;
-    json::parse_object(&bytes).map_err(|_| ProofError::Malformed)
 }
 
 fn text<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a str> {

@@ -101,25 +101,35 @@ impl ReplayCache {
         if let Some(previous) = epoch.checked_sub(1) {
             let key = Self::key(previous % 2, bucket);
             if let Some((value, _)) = store.shared_get(&key) {
-                if self.entries_of(&value, previous).contains(&fingerprint) {
+                if self.entries_of(&value, previous).any(|e| e == fingerprint) {
                     return Err(ReplayError::Replayed);
                 }
             }
         }
         let key = Self::key(epoch % 2, bucket);
         for _ in 0..MAX_ATTEMPTS {
-            let (mut entries, cas) = match store.shared_get(&key) {
-                Some((value, cas)) => (self.entries_of(&value, epoch), Some(cas)),
-                None => (Vec::new(), None),
-            };
-            if entries.contains(&fingerprint) {
-                return Err(ReplayError::Replayed);
+            // Absent reads as empty with cas 0; `ensure` created every key beforehand.
+            let (value, cas) = store.shared_get(&key).unwrap_or_default();
+            let mut count = 0;
+            for entry in self.entries_of(&value, epoch) {
+                if entry == fingerprint {
+                    return Err(ReplayError::Replayed);
+                }
+                count += 1;
             }
-            if entries.len() >= self.entries {
+            if count >= self.entries {
                 return Err(ReplayError::Unrecorded);
             }
-            entries.push(fingerprint);
-            match store.shared_set(&key, &self.encode(epoch, &entries), cas.unwrap_or(0)) {
+            // The stored entries are kept as bytes and the new one appended.
+            let kept = value
+                .get(HEADER_LEN..HEADER_LEN + 8 * count)
+                .unwrap_or_default();
+            let mut next = Vec::with_capacity(HEADER_LEN + kept.len() + 8);
+            next.extend_from_slice(&self.prefix(epoch));
+            next.extend_from_slice(&((count + 1) as u16).to_le_bytes());
+            next.extend_from_slice(kept);
+            next.extend_from_slice(&fingerprint.to_le_bytes());
+            match store.shared_set(&key, &next, cas) {
                 Ok(()) => return Ok(()),
                 Err(SharedError::CasMismatch) => continue,
                 Err(SharedError::Failed) => return Err(ReplayError::Unrecorded),
@@ -128,33 +138,27 @@ impl ReplayCache {
         Err(ReplayError::Unrecorded)
     }
 
-    fn encode(&self, epoch: u64, entries: &[u64]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(HEADER_LEN + 8 * entries.len());
-        out.push(VERSION);
-        out.extend_from_slice(&(self.slice_s as u32).to_le_bytes());
-        out.extend_from_slice(&epoch.to_le_bytes());
-        out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-        for e in entries {
-            out.extend_from_slice(&e.to_le_bytes());
-        }
+    /// What a bucket of `epoch` starts with under this geometry: version, slice length, slice.
+    fn prefix(&self, epoch: u64) -> [u8; HEADER_LEN - 2] {
+        let mut out = [0u8; HEADER_LEN - 2];
+        let (version, rest) = out.split_at_mut(1);
+        let (slice, number) = rest.split_at_mut(4);
+        version.copy_from_slice(&[VERSION]);
+        slice.copy_from_slice(&(self.slice_s as u32).to_le_bytes());
+        number.copy_from_slice(&epoch.to_le_bytes());
         out
     }
 
     /// The fingerprints stored for `epoch`; none if the bucket holds another slice (or
     /// another geometry, after a configuration change) or is unreadable.
-    fn entries_of(&self, value: &[u8], epoch: u64) -> Vec<u64> {
-        let (Some(header), Some(body)) = (value.get(..HEADER_LEN), value.get(HEADER_LEN..)) else {
-            return Vec::new();
+    fn entries_of<'v>(&self, value: &'v [u8], epoch: u64) -> impl Iterator<Item = u64> + 'v {
+        let body = match (value.get(..HEADER_LEN - 2), value.get(HEADER_LEN..)) {
+            (Some(prefix), Some(body)) if prefix == self.prefix(epoch) => body,
+            _ => &[],
         };
-        let mut expected = self.encode(epoch, &[]);
-        expected.truncate(HEADER_LEN - 2);
-        if header.get(..HEADER_LEN - 2) != Some(expected.as_slice()) {
-            return Vec::new();
-        }
         body.chunks_exact(8)
             .take(self.entries)
             .filter_map(|c| <[u8; 8]>::try_from(c).ok().map(u64::from_le_bytes))
-            .collect()
     }
 }
 
