@@ -3,7 +3,7 @@ SHELL := /bin/bash
 WASM := target/wasm32-wasip1/release/jwt_guard.wasm
 PY := .venv/bin/python
 
-.PHONY: all build wycheproof-module bootstrap lint unit integration test compose-test demo bench bench-dpop soak fuzz fuzz-long clean dist deploy-test docs cli check-configs
+.PHONY: all build wycheproof-module bootstrap lint unit integration test compose-test demo bench bench-dpop bench-instructions soak fuzz fuzz-long clean dist deploy-test docs cli check-configs
 
 all: build
 
@@ -58,6 +58,14 @@ compose-test: build
 ## Starts the dev IdP, the echo API and Envoy with jwt-guard; Ctrl-C stops them.
 demo:
 	scripts/demo.sh
+
+## Envoy instructions per request under callgrind (bench/instructions.md): refusals against native
+## jwt_authn, the floors and the feature cost table, comparable on a machine too noisy for requests/s.
+bench-instructions: build
+	scripts/bootstrap.sh --with-wrk
+	command -v valgrind >/dev/null || apt-get install -y valgrind
+	cargo build --release --target wasm32-wasip1 --manifest-path bench/empty/Cargo.toml --target-dir target
+	$(PY) -m bench.instructions
 
 ## DPoP's per-request cost next to a bearer token (one and two workers, wrk).
 bench-dpop: build

@@ -7,5 +7,6 @@ runner: Envoys per phase, wrk runs, cache priming, CPU and load accounting, perf
 report: bench/results.md (tables, memory, latency, cost per verification), with targets (the targets table),
 feature_table (the feature cost table) and scaling (one worker vs two); rows: looking up measured rows;
 profiling: bench/profile (the filter's own steps, natively, under callgrind and in V8);
-dpop_cost: DPoP's per-request cost next to bearer tokens (its rows in `make bench`, alone `make bench-dpop`).
+dpop_cost: DPoP's per-request cost next to bearer tokens (its rows in `make bench`, alone `make bench-dpop`);
+instructions: Envoy instructions per request under callgrind (`make bench-instructions`, bench/instructions.md).
 """
