@@ -36,20 +36,24 @@ fn set(kids: &[&str]) -> String {
     jwks(&kids.iter().map(|k| rsa_jwk(k, true)).collect::<Vec<_>>())
 }
 
-fn send(worker: &mut Worker, host: &mut Fake, id: u32, kid: &str) -> Outcome {
-    let auth = token(kid, host.process.clock.get());
-    let token_headers = [("authorization", auth.as_str())];
-    let req = Request {
+/// A `GET /api` carrying these token headers and nothing else.
+fn get<'a>(token_headers: &'a [(&'a str, &'a str)]) -> Request<'a> {
+    Request {
         method: "GET",
         path: "/api",
-        token_headers: &token_headers,
+        token_headers,
         method_overrides: &[],
         dpop: &[],
         origin: None,
         peer_certificate: &crate::sender::mtls::NO_CERTIFICATE,
         route: Default::default(),
-    };
-    worker.on_request(host, id, &req)
+    }
+}
+
+fn send(worker: &mut Worker, host: &mut Fake, id: u32, kid: &str) -> Outcome {
+    let auth = token(kid, host.process.clock.get());
+    let token_headers = [("authorization", auth.as_str())];
+    worker.on_request(host, id, &get(&token_headers))
 }
 
 /// Answers the worker's last callout.

@@ -64,17 +64,7 @@ fn a_key_replaced_under_its_kid_is_refetched_once_per_cooldown() {
     };
     let send_as = |w: &mut Worker, h: &mut Fake, id, auth: &str| {
         let token_headers = [("authorization", auth)];
-        let req = Request {
-            method: "GET",
-            path: "/",
-            token_headers: &token_headers,
-            method_overrides: &[],
-            dpop: &[],
-            origin: None,
-            peer_certificate: &crate::sender::mtls::NO_CERTIFICATE,
-            route: Default::default(),
-        };
-        w.on_request(h, id, &req)
+        w.on_request(h, id, &get(&token_headers))
     };
     // The IdP restarted with a new key under the same kid: its token is held for a refetch.
     assert_eq!(send_as(&mut w, &mut h, 1, &sign(&new)), Outcome::Wait);
@@ -101,17 +91,7 @@ fn a_forged_kid_flood_backs_the_refetch_cooldown_off_and_a_new_key_restores_it()
     let flood = |w: &mut Worker, h: &mut Fake, from: u32, seconds: u32| {
         for id in from..from + seconds {
             let token_headers = [("authorization", forged.as_str())];
-            let req = Request {
-                method: "GET",
-                path: "/api",
-                token_headers: &token_headers,
-                method_overrides: &[],
-                dpop: &[],
-                origin: None,
-                peer_certificate: &crate::sender::mtls::NO_CERTIFICATE,
-                route: Default::default(),
-            };
-            w.on_request(h, id, &req);
+            w.on_request(h, id, &get(&token_headers));
             w.on_tick(h);
             if let Some(&(token, _, _)) = h.calls.last().filter(|c| c.2 == process.clock.get()) {
                 w.on_fetch_answer(h, token, answer(Some(200), &set(&["k1"]), None));
