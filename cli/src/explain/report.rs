@@ -161,11 +161,11 @@ impl Explanation {
         let path = headers.get(":path").unwrap_or_default();
         let parts = headers.parts(config);
         let route = parts.route();
-        let (choices, rules_error) = match choices(config, &method, &path, &parts.overrides, &route)
-        {
-            Ok(c) => (c, None),
-            Err(e) => (vec![], Some(e)),
-        };
+        let (choices, rules_error) =
+            match choices(config, &method, &path, &parts.read.overrides, &route) {
+                Ok(c) => (c, None),
+                Err(e) => (vec![], Some(e)),
+            };
         let token_named = token.map(named).unwrap_or_default();
         let provider = token_named
             .iss

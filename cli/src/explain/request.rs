@@ -6,9 +6,8 @@
 use super::{Inputs, Unusable};
 use jwt_guard::authz::Request;
 use jwt_guard::config::Config;
-use jwt_guard::lifecycle::{headers, Plan, RequestHost};
+use jwt_guard::lifecycle::{headers, Plan, Read, RequestHost};
 use jwt_guard::reject::Reply;
-use jwt_guard::sender::dpop::htu::Origin;
 use jwt_guard::sources::TokenSource;
 
 /// Header names Envoy keeps as one line, joining repeated values with `,` (its inline
@@ -125,14 +124,12 @@ impl Headers {
     /// What the decision reads, gathered as the HTTP context gathers it for `config`
     /// (the filter's own [`Plan`]).
     pub fn parts(&self, config: &Config) -> Parts {
-        let read = Plan::of(config).read(config, &mut Map(&self.map));
+        let mut read = Plan::of(config).read(config, &mut Map(&self.map));
+        // The explanation names the method and path even where the filter's plan skips them.
+        read.method = self.get(":method").unwrap_or_default();
+        read.path = self.get(":path").unwrap_or_default();
         Parts {
-            method: self.get(":method").unwrap_or_default(),
-            path: self.get(":path").unwrap_or_default(),
-            token_headers: read.token_headers,
-            overrides: read.overrides,
-            dpop: read.dpop,
-            origin: read.origin,
+            read,
             // As the filter reads them: each only when a rule needs it.
             authority: config
                 .route_needs
@@ -177,14 +174,10 @@ impl RequestHost for Map<'_> {
     fn remove(&mut self, _: &str) {}
 }
 
-/// The owned parts a [`Request`] borrows.
+/// The owned parts a [`Request`] borrows: what the filter's plan reads, and the route facts.
 pub struct Parts {
-    pub method: String,
-    pub path: String,
-    pub token_headers: Vec<(String, String)>,
-    pub overrides: Vec<String>,
-    pub dpop: Vec<String>,
-    pub origin: Option<Origin>,
+    /// What the decision reads, as the filter reads it (method and path always filled).
+    pub read: Read,
     /// `:authority`, when a rule has `hosts`.
     pub authority: Option<String>,
     /// The route's name, when a rule has `route_names`.
@@ -196,23 +189,12 @@ pub struct Parts {
 impl Parts {
     /// Calls `f` with the core's view of the request.
     pub fn with<T>(&self, f: impl FnOnce(&Request<'_>) -> T) -> T {
-        let token_headers: Vec<(&str, &str)> = self
-            .token_headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let overrides: Vec<&str> = self.overrides.iter().map(String::as_str).collect();
-        let dpop: Vec<&str> = self.dpop.iter().map(String::as_str).collect();
-        f(&Request {
-            method: &self.method,
-            path: &self.path,
-            token_headers: &token_headers,
-            method_overrides: &overrides,
-            dpop: &dpop,
-            origin: self.origin.as_ref(),
-            peer_certificate: &jwt_guard::sender::mtls::NO_CERTIFICATE,
-            route: self.route(),
-        })
+        let lists = self.read.lists();
+        f(&self.read.request(
+            &lists,
+            &jwt_guard::sender::mtls::NO_CERTIFICATE,
+            self.route(),
+        ))
     }
 
     /// The route facts: the host, and what `--route-name` / `--route-rule` say Envoy's
